@@ -1,0 +1,43 @@
+# One command for the portfolio, one for the tests. Both set themselves up in .venv.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# The Keras backend: TensorFlow with CUDA where a GPU is visible, the CPU build elsewhere.
+BACKEND_EXTRA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
+STAMP  := $(VENV)/.installed-$(BACKEND_EXTRA)
+
+.PHONY: report test status render build publish serve clean-site
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[$(BACKEND_EXTRA),test]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## report: execute stale runs (FORCE=1 re-executes all), render docs/, build site/
+report: $(STAMP)
+	$(PY) -m reportgen report $(if $(FORCE),--force)
+
+## test: the test suite
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+status: $(STAMP)
+	$(PY) -m reportgen status
+
+render: $(STAMP)
+	$(PY) -m reportgen render
+
+build: $(STAMP)
+	$(PY) -m reportgen build
+
+## publish: deploy site/ to GitHub Pages
+publish: $(STAMP)
+	$(PY) -m reportgen publish
+
+serve: $(STAMP)
+	$(PY) -m mkdocs serve
+
+clean-site:
+	rm -rf site

@@ -1,0 +1,234 @@
+"""The practice, stage by stage: what the notebook calls, one function per stage.
+
+Each stage computes its evidence with the package's modules, records it (JSON, CSV,
+figures) through a `Recorder`, and returns what later stages need. The notebook stays a
+readable sequence of these calls; the logic lives here, where tests reach it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reportgen.config import RunParameters
+from reportgen.record import Recorder
+
+
+STAGES = {
+    "data": ("Exploración y preparación del dataset", "Dataset exploration and preparation"),
+    "pipelines": ("Pipelines de augmentation y su verificación visual", "Augmentation pipelines and their visual check"),
+    "training": ("Entrenamiento comparable de ambos pipelines", "Comparable training of both pipelines"),
+    "lr_sweep": ("Sensibilidad al learning rate", "Learning-rate sensitivity"),
+    "evaluation": ("Evaluación: métricas, TTA, robustez, calibración, t-SNE", "Evaluation: metrics, TTA, robustness, calibration, t-SNE"),
+    "explanations": ("Explicabilidad: GradCAM, Grad-CAM++, IG y sus comprobaciones", "Explainability: GradCAM, Grad-CAM++, IG and their checks"),
+}
+
+
+@dataclass
+class Practice:
+    """One execution of the practice: its parameters, where it records, and the page language."""
+
+    params: RunParameters
+    recorder: Recorder
+    language: str = "es"
+
+    @classmethod
+    def from_notebook(cls, language: str = "es", output_dir: str = ".", **sections) -> "Practice":
+        """Build from the notebook's parameter variables (validated again: notebooks can be run by hand)."""
+        return cls(RunParameters.model_validate(sections), Recorder(output_dir), language)
+
+    @property
+    def es(self) -> bool:
+        return self.language == "es"
+
+    def say(self, es: str, en: str) -> str:
+        return es if self.es else en
+
+    def stage(self, key: str):
+        """Time a stage under its name in the page's language (the page's 'Actividades' table)."""
+        return self.recorder.stage(self.say(*STAGES[key]))
+
+    # ------------------------------------------------------------------ data
+
+    def load_data(self):
+        """Load the dataset and record its facts, a grid of samples and the class distribution."""
+        from reportgen.data import load_dataset
+        from reportgen.figures import data as figures
+
+        dataset = load_dataset(self.params.data)
+        self.recorder.json("dataset", dataset.facts)
+        self.recorder.figure(figures.samples_grid(dataset, language=self.language), "samples",
+                             self.say("Ejemplos por clase (train).", "Samples per class (train)."))
+        self.recorder.figure(figures.class_distribution(dataset, language=self.language), "class_distribution",
+                             self.say("Imágenes por clase en cada split.", "Images per class in each split."))
+        return dataset
+
+    # ------------------------------------------------------------- pipelines
+
+    def show_pipelines(self, dataset) -> None:
+        """Record both pipelines as tables, label-risk warnings, the mosaic and the MixUp/CutMix figure."""
+        from reportgen import augmentation
+        from reportgen.figures import augmentation as figures
+
+        cfg = self.params.augmentation
+        self.recorder.json("pipelines", {
+            "baseline": augmentation.describe_pipeline(cfg.baseline, language=self.language),
+            "advanced": augmentation.describe_pipeline(cfg.advanced, cfg.mixup, cfg.cutmix, language=self.language),
+            "mixup": cfg.mixup, "cutmix": cfg.cutmix,
+            "warnings": augmentation.label_risk_warnings(cfg.advanced, cfg.preset, language=self.language),
+        })
+        image = dataset.train.images[0]
+        self.recorder.figure(
+            figures.augmentation_mosaic(image, cfg.advanced, draws=cfg.mosaic_draws, seed=self.params.data.seed,
+                                        language=self.language), "mosaic",
+            self.say("La misma imagen bajo varias realizaciones del pipeline avanzado.",
+                     "The same image under several draws of the advanced pipeline."))
+        if cfg.mixup or cfg.cutmix:
+            self.recorder.figure(
+                figures.mixing_figure(dataset.train.images[:8], dataset.train.labels[:8], dataset.class_names,
+                                      cfg.mixup, cfg.cutmix, seed=self.params.data.seed, language=self.language),
+                "mixing", self.say("Imágenes mezcladas por MixUp / CutMix con sus etiquetas mezcladas.",
+                                   "Images mixed by MixUp / CutMix with their mixed labels."))
+
+    # -------------------------------------------------------------- training
+
+    def train(self, dataset, checkpoint_dir=None):
+        """Train both pipelines under one protocol (per seed, from the same initial weights)."""
+        from reportgen import training
+        from reportgen.figures import training as figures
+
+        comparison = training.compare(
+            self.params, (dataset.train.images, dataset.train.labels), (dataset.val.images, dataset.val.labels),
+            num_classes=len(dataset.class_names), checkpoint_dir=checkpoint_dir)
+        self.recorder.json("protocol", {
+            "rows": comparison.protocol.as_table(self.language),
+            "initial_weights_hash": comparison.initial_weights_hash,
+            "status": comparison.status, "seconds": comparison.seconds})
+        self.recorder.table("history", comparison.history)
+        self.recorder.figure(figures.training_curves(comparison.history, language=self.language), "curves",
+                             self.say("Curvas de entrenamiento (trazo discontinuo) y validación (continuo) de ambos pipelines, en los mismos ejes.",
+                                      "Training (dashed) and validation (solid) curves of both pipelines on shared axes."))
+        if comparison.status != "ok":
+            self.recorder.json("status", {"status": comparison.status, "message": self.say(
+                "El entrenamiento se detuvo: la loss se volvió NaN.", "Training stopped: the loss became NaN.")})
+        return comparison
+
+    def lr_sweep(self, dataset) -> None:
+        """Optional: short runs at several learning rates (training.lr_sweep in the run file)."""
+        from reportgen import training
+        from reportgen.figures import training as figures
+
+        rates = self.params.training.lr_sweep
+        if not rates:
+            return
+        sweep = training.lr_sweep(self.params, (dataset.train.images, dataset.train.labels),
+                                  (dataset.val.images, dataset.val.labels), len(dataset.class_names), rates)
+        self.recorder.table("lr_sweep", sweep)
+        self.recorder.figure(figures.lr_sensitivity(sweep, language=self.language), "lr_sensitivity",
+                             self.say("Accuracy de validación según el learning rate (corridas cortas).",
+                                      "Validation accuracy by learning rate (short runs)."))
+
+    # ------------------------------------------------------------ evaluation
+
+    def evaluate(self, dataset, comparison):
+        """Score every model on the test split; record metrics.json, metrics.csv and the figures."""
+        from reportgen import evaluation
+        from reportgen.figures import evaluation as figures
+
+        test = dataset.test
+        per_model = {pipeline: [] for pipeline in ("baseline", "advanced")}
+        for (pipeline, seed), model in sorted(comparison.models.items()):
+            per_model[pipeline].append(evaluation.evaluate_pipeline(
+                model, test.images, test.labels, dataset.class_names, self.params.evaluation,
+                comparison.history, pipeline, seed))
+        report = evaluation.build_report(per_model, dataset.class_names, language=self.language)
+        self.recorder.json("metrics", report)
+        self.recorder.table("metrics", evaluation.metrics_table(report))
+        self._evaluation_figures(report, dataset, comparison, figures)
+        return report
+
+    def _evaluation_figures(self, report, dataset, comparison, figures) -> None:
+        from reportgen import evaluation
+
+        pipelines = report.pipelines
+        for name, pipeline in pipelines.items():
+            self.recorder.figure(
+                figures.confusion_matrix(pipeline.confusion, report.class_names, name, language=self.language),
+                f"confusion_{name}", self.say("Matriz de confusión normalizada por fila (clase real).",
+                                              "Confusion matrix normalised by row (true class)."))
+        self.recorder.figure(figures.top_k_figure(dataset.test.images, pipelines["advanced"].top_k_examples,
+                                                  "advanced", language=self.language), "top5",
+                             self.say(f"Top-{report.top_k} predicciones del modelo avanzado en imágenes de test.",
+                                      f"Top-{report.top_k} predictions of the advanced model on test images."))
+        if all(p.robustness for p in pipelines.values()):
+            self.recorder.figure(
+                figures.robustness_curves({name: p.robustness for name, p in pipelines.items()},
+                                          language=self.language),
+                "robustness", self.say("Accuracy de test bajo perturbaciones de severidad creciente.",
+                                       "Test accuracy under perturbations of increasing severity."))
+        self.recorder.figure(
+            figures.reliability_diagram({name: p.calibration for name, p in pipelines.items()},
+                                        language=self.language),
+            "reliability", self.say("Diagrama de confiabilidad: confianza frente a accuracy por bin.",
+                                    "Reliability diagram: confidence against accuracy per bin."))
+        points = self.params.evaluation.tsne_points
+        images, labels = dataset.test.images[:points], dataset.test.labels[:points]
+        embeddings = {pipeline: evaluation.embeddings(comparison.models[(pipeline, pipelines[pipeline].detail_seed)],
+                                                      images) for pipeline in pipelines}
+        self.recorder.figure(figures.tsne_figure(embeddings, labels, report.class_names, language=self.language,
+                                                 seed=self.params.data.seed), "tsne",
+                             self.say("t-SNE de los embeddings de la penúltima capa, coloreados por clase.",
+                                      "t-SNE of the penultimate-layer embeddings, coloured by class."))
+
+    # ---------------------------------------------------------- explanations
+
+    def explain(self, dataset, comparison, report) -> dict:
+        """Explain both models on the same images and check the explanations quantitatively."""
+        from reportgen import evaluation, xai, xai_checks
+        from reportgen.figures import xai as figures
+
+        cfg = self.params.explanations
+        test = dataset.test
+        models = {pipeline: comparison.models[(pipeline, report.pipelines[pipeline].detail_seed)]
+                  for pipeline in ("baseline", "advanced")}
+        probs = {name: evaluation.predict(model, test.images) for name, model in models.items()}
+        chosen = xai.select_examples(probs["advanced"], test.labels, cfg.num_images)
+        for kind, caption in (("hits", self.say("GradCAM sobre los aciertos más confiados del modelo avanzado, con el baseline al lado.",
+                                                "GradCAM on the advanced model's most confident hits, with the baseline beside it.")),
+                              ("errors", self.say("GradCAM sobre los errores más confiados del modelo avanzado, con el baseline al lado.",
+                                                  "GradCAM on the advanced model's most confident errors, with the baseline beside it."))):
+            index = chosen[kind]
+            if len(index) == 0:
+                continue
+            maps = {name: xai.gradcam(model, test.images[index]) for name, model in models.items()}
+            self.recorder.figure(figures.explanation_grid(
+                test.images[index], maps, test.labels[index], {n: p[index] for n, p in probs.items()},
+                dataset.class_names, language=self.language), f"gradcam_{kind}", caption)
+        index = np.concatenate([chosen["hits"], chosen["errors"]])[: cfg.num_images]
+        for name, model in models.items():
+            maps = self._method_maps(model, test.images[index], cfg)
+            self.recorder.figure(figures.method_comparison(test.images[index], maps, language=self.language),
+                                 f"methods_{name}", self.say(
+                                     f"GradCAM, Grad-CAM++ e Integrated Gradients sobre las mismas imágenes ({name}).",
+                                     f"GradCAM, Grad-CAM++ and Integrated Gradients on the same images ({name})."))
+        checks = xai_checks.check_explanations(models, test, cfg, seed=self.params.data.seed,
+                                               language=self.language)
+        self.recorder.json("explanations", checks.summary)
+        self.recorder.figure(figures.deletion_insertion_figure(checks.curves, language=self.language),
+                             "deletion_insertion", self.say(
+                                 "Curvas de borrado e inserción: probabilidad de la clase al quitar o agregar píxeles por orden de atribución.",
+                                 "Deletion and insertion curves: class probability as pixels are removed or added in attribution order."))
+        return checks.summary
+
+    def _method_maps(self, model, images, cfg) -> dict:
+        from reportgen import xai
+
+        maps = {}
+        if "gradcam" in cfg.methods:
+            maps["gradcam"] = xai.gradcam(model, images)
+        if "gradcam_plus_plus" in cfg.methods:
+            maps["gradcam_plus_plus"] = xai.gradcam_plus_plus(model, images)
+        if "integrated_gradients" in cfg.methods:
+            maps["integrated_gradients"] = xai.integrated_gradients(model, images, steps=cfg.ig_steps)
+        return maps

@@ -1,0 +1,105 @@
+"""What a notebook leaves behind: JSON facts, CSV tables, figures and stage timings.
+
+The notebook writes through a `Recorder`; `reportgen.harvest` reads the same folder back.
+Keeping both ends of the contract in the package means a template never guesses a file name.
+
+Layout of a results folder::
+
+    run.json            provenance and status (written by reportgen.runs, not the notebook)
+    notebook.ipynb      the executed notebook
+    <name>.json         facts and numbers (dataset, protocol, metrics, explanations, ...)
+    <name>.csv          tables (history, metrics, ...)
+    figures/<name>.png  figures, listed with their captions in figures.json
+    timings.json        seconds spent in each stage of the notebook, in order
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+FIGURE_DPI = 110
+
+
+def to_jsonable(value: Any) -> Any:
+    """NumPy scalars/arrays and dataclasses to plain JSON; NaN and infinities to None."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(dataclasses.asdict(value))
+    if hasattr(value, "model_dump"):
+        return to_jsonable(value.model_dump(mode="json"))
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return to_jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write JSON through a temporary file, so a crash never leaves half a file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+class Recorder:
+    """Saves a notebook's evidence into its results folder (papermill's working directory)."""
+
+    def __init__(self, output_dir: str | Path = "."):
+        self.dir = Path(output_dir)
+        (self.dir / "figures").mkdir(parents=True, exist_ok=True)
+        self._timings: list[dict] = []
+
+    def json(self, name: str, value: Any) -> Path:
+        path = self.dir / f"{name}.json"
+        write_json(path, value)
+        return path
+
+    def table(self, name: str, frame) -> Path:
+        """Save a pandas DataFrame as CSV (for download from the page)."""
+        path = self.dir / f"{name}.csv"
+        frame.to_csv(path, index=False, float_format="%.6g")
+        return path
+
+    def figure(self, fig, name: str, caption: str = "") -> Path:
+        """Save a matplotlib figure as a compressed PNG and list it with its caption."""
+        import matplotlib.pyplot as plt
+
+        path = self.dir / "figures" / f"{name}.png"
+        fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight", pil_kwargs={"optimize": True})
+        plt.close(fig)
+        index_path = self.dir / "figures.json"
+        index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
+        index[name] = {"file": f"figures/{name}.png", "caption": caption}
+        write_json(index_path, index)
+        return path
+
+    def show(self, *names: str) -> None:
+        """Display recorded figures in the notebook (its outputs are the published evidence)."""
+        from IPython.display import Image, display
+
+        for name in names:
+            path = self.dir / "figures" / f"{name}.png"
+            if path.exists():
+                display(Image(filename=str(path)))
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        """Time one stage of the practice; the page's 'Actividades' lists these."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._timings = [t for t in self._timings if t["stage"] != name]
+            self._timings.append({"stage": name, "seconds": round(time.perf_counter() - start, 2)})
+            write_json(self.dir / "timings.json", self._timings)

@@ -1,0 +1,101 @@
+"""Executing runs: failures are kept aside, interrupted runs leave nothing half-written, one writer at a time."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from reportgen.cli import EXIT_FAILED, main
+from reportgen.project import Project
+from reportgen.runs import discover, execute, state_of
+
+from conftest import REPO, write_notebook, write_run
+
+
+def _snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_failing_notebook_keeps_previous_results_and_others_run(project, capsys):
+    write_run(project, "a_good")
+    write_run(project, "b_flaky")
+    assert main(["--project", str(project), "run", "--quiet"]) == 0
+    proj = Project.at(project)
+    before = _snapshot(proj.results("b_flaky"))
+
+    write_run(project, "b_flaky", notebook="broken")   # the same run now fails
+    write_run(project, "c_new")                         # and a new run comes after it
+    code = main(["--project", str(project), "report", "--quiet"])
+    assert code == EXIT_FAILED
+
+    assert _snapshot(proj.results("b_flaky")) == before          # earlier success untouched
+    failed = json.loads((proj.failed_results("b_flaky") / "run.json").read_text())
+    assert failed["status"] == "failed"
+    partial = json.loads((proj.failed_results("b_flaky") / "notebook.ipynb").read_text())
+    assert "raise ValueError" in "".join(partial["cells"][failed["failed_cell"]]["source"])
+    assert "la celda falló a propósito" in failed["error_summary"]
+    assert json.loads((proj.results("c_new") / "run.json").read_text())["status"] == "ok"
+    assert state_of(proj, discover(proj, ["b_flaky"])[0]).state == "failed"
+
+    # The site was still rendered and built, with the failure visible.
+    comparison = (project / "site" / "comparacion" / "index.html").read_text()
+    assert "la celda falló a propósito" in comparison
+    assert (project / "site" / "runs" / "b_flaky" / "notebook-fallido" / "index.html").exists()
+    run_page = (project / "site" / "runs" / "b_flaky" / "index.html").read_text()
+    assert "falló" in run_page
+
+
+def test_interrupted_run_leaves_previous_results_and_recovers(project):
+    write_run(project, "demo")
+    proj = Project.at(project)
+    execute(proj, discover(proj)[0], progress=False)
+    before = _snapshot(proj.results("demo"))
+
+    write_notebook(project / "experiments" / "sleepy.ipynb",
+                   "import time\nopen('started', 'w').close()\ntime.sleep(120)")
+    write_run(project, "demo", notebook="sleepy")
+    process = subprocess.Popen([sys.executable, "-m", "reportgen", "--project", str(project), "run", "--quiet"],
+                               cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        while not list(proj.results_dir.glob(".staging-*/started")):
+            assert time.time() < deadline, "the notebook never started"
+            assert process.poll() is None, "the runner exited early"
+            time.sleep(0.2)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the machine dies: runner and kernel at once
+        process.wait()
+
+    assert _snapshot(proj.results("demo")) == before             # nothing half-written taken for complete
+    assert state_of(proj, discover(proj)[0]).state == "stale"    # and the next report will re-execute it
+    assert list(proj.results_dir.glob(".staging-*"))              # the debris is there...
+
+    write_run(project, "demo")                                    # back to a notebook that finishes
+    assert main(["--project", str(project), "run", "--quiet"]) == 0
+    assert not list(proj.results_dir.glob(".staging-*"))          # ...and the next run cleaned it up
+    assert state_of(proj, discover(proj)[0]).state == "fresh"
+
+
+def test_concurrent_reports_do_not_corrupt_results(project):
+    write_run(project, "one")
+    write_run(project, "two")
+    command = [sys.executable, "-m", "reportgen", "--project", str(project), "run", "--quiet"]
+    first = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    errors = [first.communicate(timeout=300)[1], second.communicate(timeout=300)[1]]
+    assert first.returncode == 0 and second.returncode == 0, errors
+    proj = Project.at(project)
+    for run_id in ("one", "two"):
+        record = json.loads((proj.results(run_id) / "run.json").read_text())
+        assert record["status"] == "ok"
+        assert (proj.results(run_id) / "figures" / "curves.png").stat().st_size > 0
+    executions = sum(err.count("executing tiny.ipynb") for err in errors)
+    assert executions == 2  # each run executed once: the second process waited, then found them fresh
+    assert not list(proj.results_dir.glob(".staging-*")) and not list(proj.results_dir.glob(".old-*"))
