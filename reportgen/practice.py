@@ -185,7 +185,7 @@ class Practice:
 
     def explain(self, dataset, comparison, report) -> dict:
         """Explain both models on the same images and check the explanations quantitatively."""
-        from reportgen import evaluation, xai, xai_checks
+        from reportgen import evaluation, xai
         from reportgen.figures import xai as figures
 
         cfg = self.params.explanations
@@ -193,42 +193,85 @@ class Practice:
         models = {pipeline: comparison.models[(pipeline, report.pipelines[pipeline].detail_seed)]
                   for pipeline in ("baseline", "advanced")}
         probs = {name: evaluation.predict(model, test.images) for name, model in models.items()}
+        predicted = {name: p.argmax(axis=1) for name, p in probs.items()}
+        confidence = {name: p.max(axis=1) for name, p in probs.items()}
         chosen = xai.select_examples(probs["advanced"], test.labels, cfg.num_images)
-        for kind, caption in (("hits", self.say("GradCAM sobre los aciertos más confiados del modelo avanzado, con el baseline al lado.",
-                                                "GradCAM on the advanced model's most confident hits, with the baseline beside it.")),
-                              ("errors", self.say("GradCAM sobre los errores más confiados del modelo avanzado, con el baseline al lado.",
-                                                  "GradCAM on the advanced model's most confident errors, with the baseline beside it."))):
-            index = chosen[kind]
-            if len(index) == 0:
-                continue
-            maps = {name: xai.gradcam(model, test.images[index]) for name, model in models.items()}
-            self.recorder.figure(figures.explanation_grid(
-                test.images[index], maps, test.labels[index], {n: p[index] for n, p in probs.items()},
-                dataset.class_names, language=self.language), f"gradcam_{kind}", caption)
+        captions = {"hits": self.say("GradCAM sobre los aciertos más confiados del modelo avanzado; el baseline, en las mismas imágenes.",
+                                     "GradCAM on the advanced model's most confident hits; the baseline on the same images."),
+                    "errors": self.say("GradCAM sobre los errores más confiados del modelo avanzado; el baseline, en las mismas imágenes.",
+                                       "GradCAM on the advanced model's most confident errors; the baseline on the same images.")}
+        for kind, index in chosen.items():
+            if len(index):
+                maps = {name: xai.gradcam(model, test.images[index]) for name, model in models.items()}
+                self.recorder.figure(figures.explanation_grid(
+                    test.images[index], maps, test.labels[index], {n: p[index] for n, p in predicted.items()},
+                    {n: c[index] for n, c in confidence.items()}, dataset.class_names, language=self.language),
+                    f"gradcam_{kind}", captions[kind])
         index = np.concatenate([chosen["hits"], chosen["errors"]])[: cfg.num_images]
         for name, model in models.items():
-            maps = self._method_maps(model, test.images[index], cfg)
-            self.recorder.figure(figures.method_comparison(test.images[index], maps, language=self.language),
-                                 f"methods_{name}", self.say(
-                                     f"GradCAM, Grad-CAM++ e Integrated Gradients sobre las mismas imágenes ({name}).",
-                                     f"GradCAM, Grad-CAM++ and Integrated Gradients on the same images ({name})."))
-        checks = xai_checks.check_explanations(models, test, cfg, seed=self.params.data.seed,
-                                               language=self.language)
-        self.recorder.json("explanations", checks.summary)
-        self.recorder.figure(figures.deletion_insertion_figure(checks.curves, language=self.language),
+            maps, gaps = self._method_maps(model, test.images[index], cfg)
+            self.recorder.figure(figures.method_comparison(
+                test.images[index], maps, test.labels[index], predicted[name][index], dataset.class_names,
+                ig_gaps=gaps, language=self.language), f"methods_{name}", self.say(
+                    f"GradCAM, Grad-CAM++ e Integrated Gradients sobre las mismas imágenes (modelo {name}).",
+                    f"GradCAM, Grad-CAM++ and Integrated Gradients on the same images ({name} model)."))
+        summary, curves = self._check_explanations(models, test, cfg)
+        self.recorder.json("explanations", summary)
+        self.recorder.figure(figures.deletion_insertion_figure(curves, language=self.language),
                              "deletion_insertion", self.say(
-                                 "Curvas de borrado e inserción: probabilidad de la clase al quitar o agregar píxeles por orden de atribución.",
-                                 "Deletion and insertion curves: class probability as pixels are removed or added in attribution order."))
-        return checks.summary
+                                 "Curvas de borrado e inserción (GradCAM): probabilidad de la clase al quitar o agregar píxeles por orden de atribución.",
+                                 "Deletion and insertion curves (GradCAM): class probability as pixels are removed or added in attribution order."))
+        return summary
 
-    def _method_maps(self, model, images, cfg) -> dict:
+    def _method_maps(self, model, images, cfg) -> tuple[dict, np.ndarray | None]:
+        """Each configured method's maps for the same images, and IG's completeness gaps."""
         from reportgen import xai
 
-        maps = {}
+        maps, gaps = {}, None
         if "gradcam" in cfg.methods:
             maps["gradcam"] = xai.gradcam(model, images)
         if "gradcam_plus_plus" in cfg.methods:
             maps["gradcam_plus_plus"] = xai.gradcam_plus_plus(model, images)
         if "integrated_gradients" in cfg.methods:
-            maps["integrated_gradients"] = xai.integrated_gradients(model, images, steps=cfg.ig_steps)
-        return maps
+            maps["integrated_gradients"], gaps = xai.IntegratedGradients(model, steps=cfg.ig_steps).attribute(
+                images, return_gap=True)
+        return maps, gaps
+
+    def _check_explanations(self, models: dict, test, cfg) -> tuple[dict, dict]:
+        """Pointing game and energy in the object mask, deletion/insertion, randomisation sanity check.
+
+        Returns the JSON summary for the page and the GradCAM deletion/insertion curves per model.
+        """
+        from reportgen import xai, xai_checks
+        from reportgen.interpretation import interpret_explanations
+
+        images = test.images[: cfg.checks_images]
+        masks = None if test.masks is None else test.masks[: cfg.checks_images]
+        explainers = {"gradcam": xai.gradcam, "gradcam_plus_plus": xai.gradcam_plus_plus,
+                      "integrated_gradients": lambda m, x, target=None: xai.integrated_gradients(
+                          m, x, target, steps=cfg.ig_steps)}
+        checks, sanity, completeness, curves = {}, {}, {}, {}
+        for name, model in models.items():
+            checks[name], sanity[name] = {}, {}
+            for method in cfg.methods:
+                maps = explainers[method](model, images)
+                result = xai_checks.deletion_insertion(model, images, maps)
+                if method == "gradcam":
+                    curves[name] = result
+                row = {"deletion_auc": float(result.deletion_auc.mean()),
+                       "insertion_auc": float(result.insertion_auc.mean())}
+                if masks is not None:
+                    row["pointing_game"] = float(xai_checks.pointing_game(maps, masks).mean())
+                    row["energy_in_mask"] = float(xai_checks.energy_in_mask(maps, masks).mean())
+                checks[name][method] = row
+                sanity[name][method] = xai_checks.randomization_sanity_check(
+                    model, images, explain=explainers[method], top_layers=2).mean_spearman
+            if "integrated_gradients" in cfg.methods:
+                _, gaps = xai.IntegratedGradients(model, steps=cfg.ig_steps).attribute(images, return_gap=True)
+                completeness[name] = float(np.mean(gaps))
+        summary = {"images": len(images), "has_masks": masks is not None,
+                   "object_area": None if masks is None else float(masks.mean()),
+                   "shortcut": self.params.data.shortcut, "checks": checks, "sanity": sanity,
+                   "ig_completeness": completeness}
+        summary["findings"] = interpret_explanations(summary, self.language)
+        return summary, curves

@@ -47,6 +47,8 @@ def test_every_image_and_link_resolves(demo_site):
     site = demo_site / "site"
     checked = 0
     for page in site.rglob("*.html"):
+        if page.name == "404.html":  # MkDocs' own error page uses root links until site_url is set
+            continue
         soup = _soup(page)
         for tag, attribute in (("img", "src"), ("a", "href")):
             for element in soup.find_all(tag):

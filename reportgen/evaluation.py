@@ -1,0 +1,516 @@
+"""Evaluation: every number the page shows about the two trained pipelines.
+
+Each model is scored on the held-out test split:
+
+- classification metrics from scikit-learn (accuracy, loss, top-k, macro and per-class
+  precision/recall/F1, the normalised confusion matrix and its most-confused pairs);
+- the train-validation gap at the best epoch, from the training history;
+- test-time augmentation (TTA): accuracy with and without flipped and shifted views;
+- robustness: accuracy under six perturbations at increasing severity (numpy/scipy only);
+- calibration: expected calibration error (ECE) and the reliability-diagram bins.
+
+`evaluate_pipeline` gathers all of this for one model (one pipeline, one seed);
+`build_report` combines the models into a `MetricsReport`, the documented schema of
+`metrics.json` (see `MetricsReport.model_json_schema()`), and `metrics_table` flattens its
+headline numbers into the CSV the page offers for download.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+from scipy import ndimage
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    log_loss,
+    precision_recall_fscore_support,
+    top_k_accuracy_score,
+)
+
+from reportgen.config import EvaluationConfig
+from reportgen.interpretation import Finding, interpret
+
+# ------------------------------------------------------------------ predictions
+
+
+def predict(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Class probabilities (N, C) of a model that takes raw 0-255 images.
+
+    Rows are renormalised in float64: a float32 softmax sums to 1 only within ~1e-7,
+    which scikit-learn's log loss warns about.
+    """
+    probs = np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float64)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def embeddings(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Penultimate-layer features (N, D): the input of the layer named "logits"."""
+    import keras
+
+    extractor = keras.Model(model.inputs, model.get_layer("logits").input)
+    return np.asarray(extractor.predict(images, batch_size=batch_size, verbose=0))
+
+
+# ------------------------------------------------------- classification metrics
+
+MOST_CONFUSED_LIMIT = 10  # rows of the most-confused-pairs table shown beside the matrix
+
+
+def classification_metrics(y_true, probs, class_names, top_k: int = 5) -> dict:
+    """Accuracy, loss, top-k, macro and per-class P/R/F1 and the confusion matrix.
+
+    `top_k_accuracy` is None when there are no more than `top_k` classes (it would be 1).
+    The confusion matrix is normalised by row (true class), so each row shows where the
+    images of one class went.
+    """
+    y_true = np.asarray(y_true)
+    probs = np.asarray(probs, dtype=np.float64)
+    labels = np.arange(len(class_names))
+    predicted = probs.argmax(axis=1)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, predicted, labels=labels, zero_division=0)
+    counts = confusion_matrix(y_true, predicted, labels=labels)
+    return {
+        "accuracy": float(accuracy_score(y_true, predicted)),
+        "loss": float(log_loss(y_true, probs, labels=labels)),
+        "top_k_accuracy": (float(top_k_accuracy_score(y_true, probs, k=top_k, labels=labels))
+                           if len(labels) > top_k else None),
+        "macro_precision": float(precision.mean()),
+        "macro_recall": float(recall.mean()),
+        "macro_f1": float(f1.mean()),
+        "per_class": [
+            {"class_index": int(i), "name": class_names[i], "precision": float(precision[i]),
+             "recall": float(recall[i]), "f1": float(f1[i]), "support": int(support[i])}
+            for i in labels
+        ],
+        "confusion": confusion_matrix(y_true, predicted, labels=labels, normalize="true").tolist(),
+        "most_confused": most_confused_pairs(counts, class_names),
+    }
+
+
+def most_confused_pairs(counts: np.ndarray, class_names, limit: int = MOST_CONFUSED_LIMIT) -> list[dict]:
+    """The off-diagonal cells of a confusion-count matrix with the most images, as table rows.
+
+    `rate` is the share of the true class's images that went to the predicted class. With
+    many classes the matrix is drawn without numbers, and this table carries them.
+    """
+    counts = np.asarray(counts)
+    off_diagonal = counts * (1 - np.eye(len(counts), dtype=counts.dtype))
+    true_idx, pred_idx = np.nonzero(off_diagonal)
+    order = np.argsort(-off_diagonal[true_idx, pred_idx], kind="stable")[:limit]
+    class_totals = counts.sum(axis=1)
+    return [
+        {"true_index": int(t), "true": class_names[t], "predicted_index": int(p),
+         "predicted": class_names[p], "count": int(counts[t, p]),
+         "rate": float(counts[t, p] / class_totals[t])}
+        for t, p in zip(true_idx[order], pred_idx[order])
+    ]
+
+
+def top_k_examples(y_true, probs, class_names, k: int = 5, count: int = 6) -> list[dict]:
+    """The k most probable classes for `count` test images spread evenly over the split.
+
+    Spreading by index (not at random) picks the same images for every model, so the
+    page can compare the two pipelines on identical examples.
+    """
+    probs = np.asarray(probs)
+    indices = np.unique(np.linspace(0, len(probs) - 1, num=min(count, len(probs))).round().astype(int))
+    examples = []
+    for i in indices:
+        best = np.argsort(-probs[i])[:k]
+        examples.append({
+            "index": int(i), "true_index": int(y_true[i]), "true": class_names[int(y_true[i])],
+            "predictions": [{"class_index": int(c), "name": class_names[c],
+                             "probability": float(probs[i, c])} for c in best],
+        })
+    return examples
+
+
+def train_val_gap(history: pd.DataFrame, pipeline: str, seed: int | None = None) -> float:
+    """Train minus validation accuracy at the epoch with the best validation accuracy.
+
+    `history` has one row per (pipeline, seed, epoch). The gap is taken per seed and
+    averaged over the seeds (or only `seed`). A positive gap means the model fits its
+    training images better than unseen ones: overfitting.
+    """
+    required = {"pipeline", "seed", "epoch", "accuracy", "val_accuracy"}
+    missing = required - set(history.columns)
+    if missing:
+        raise ValueError(f"history is missing the column(s) {sorted(missing)}; train_val_gap needs "
+                         f"one row per pipeline, seed and epoch with columns {sorted(required)}.")
+    rows = history[history["pipeline"] == pipeline]
+    if seed is not None:
+        rows = rows[rows["seed"] == seed]
+    if rows.empty:
+        raise ValueError(f"history has no rows for pipeline {pipeline!r}"
+                         + (f" and seed {seed}" if seed is not None else "")
+                         + f"; it holds pipelines {sorted(history['pipeline'].unique())} and "
+                           f"seeds {sorted(history['seed'].unique())}.")
+    best = rows.loc[rows.groupby("seed")["val_accuracy"].idxmax()]
+    return float((best["accuracy"] - best["val_accuracy"]).mean())
+
+
+# ------------------------------------------------------- test-time augmentation
+
+TTA_SHIFT = 0.05  # shift of the shifted views, as a fraction of the image side
+
+
+def tta_views(images: np.ndarray) -> list[np.ndarray]:
+    """The original images, their horizontal flip and four small shifts (up/down/left/right)."""
+    step = max(1, round(TTA_SHIFT * images.shape[1]))
+    shifts = [(step, 0), (-step, 0), (0, step), (0, -step)]
+    shifted = [ndimage.shift(images, (0, dy, dx, 0), order=0, mode="nearest") for dy, dx in shifts]
+    return [images, images[:, :, ::-1]] + shifted
+
+
+def tta_accuracy(model, images, labels, batch_size: int = 64) -> dict:
+    """Accuracy on the plain images and with the probabilities averaged over `tta_views`."""
+    view_probs = [predict(model, view, batch_size) for view in tta_views(np.asarray(images))]
+    plain = accuracy_score(labels, view_probs[0].argmax(axis=1))
+    averaged = accuracy_score(labels, np.mean(view_probs, axis=0).argmax(axis=1))
+    return {"plain": float(plain), "tta": float(averaged), "delta": float(averaged - plain)}
+
+
+# ------------------------------------------------------------------- robustness
+
+# One value per severity 1..5; each perturbation's unit is named beside it. They are in
+# the spirit of ImageNet-C (Hendrycks & Dietterich, 2019), scaled to the image side so a
+# severity means the same at 32 px and at 224 px.
+PERTURBATION_LEVELS = {
+    "gaussian_noise": (0.04, 0.08, 0.12, 0.18, 0.26),  # noise std, fraction of the 0-255 range
+    "blur": (0.008, 0.016, 0.025, 0.035, 0.05),        # Gaussian sigma, fraction of the image side
+    "brightness": (0.1, 0.2, 0.3, 0.4, 0.5),           # added to every pixel, fraction of the range
+    "contrast": (0.6, 0.45, 0.3, 0.2, 0.1),            # kept share of each pixel's distance to the mean
+    "rotation": (5, 10, 15, 20, 30),                   # degrees, corners filled by reflection
+    "occlusion": (0.15, 0.25, 0.35, 0.45, 0.55),       # side of a black square, fraction of the side
+}
+MAX_SEVERITY = 5
+
+
+def _gaussian_noise(images, level, rng):
+    return images + rng.standard_normal(images.shape, dtype=np.float32) * (level * 255.0)
+
+
+def _blur(images, level, rng):
+    sigma = level * images.shape[1]
+    return ndimage.gaussian_filter(images, sigma=(0, sigma, sigma, 0))
+
+
+def _brightness(images, level, rng):
+    return images + level * 255.0
+
+
+def _contrast(images, level, rng):
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    return mean + (images - mean) * level
+
+
+def _rotation(images, level, rng):
+    return ndimage.rotate(images, level, axes=(1, 2), reshape=False, order=1, mode="reflect")
+
+
+def _occlusion(images, level, rng):
+    n, height, width = images.shape[:3]
+    side = max(1, round(level * min(height, width)))
+    top = rng.integers(0, height - side + 1, size=n)[:, None]
+    left = rng.integers(0, width - side + 1, size=n)[:, None]
+    rows, cols = np.arange(height)[None, :], np.arange(width)[None, :]
+    in_rows = (rows >= top) & (rows < top + side)  # (N, H)
+    in_cols = (cols >= left) & (cols < left + side)  # (N, W)
+    occluded = images.copy()
+    occluded[in_rows[:, :, None] & in_cols[:, None, :]] = 0.0
+    return occluded
+
+
+_PERTURB = {"gaussian_noise": _gaussian_noise, "blur": _blur, "brightness": _brightness,
+            "contrast": _contrast, "rotation": _rotation, "occlusion": _occlusion}
+
+
+def perturb(images: np.ndarray, perturbation: str, severity: int, seed: int = 0) -> np.ndarray:
+    """A perturbed copy of uint8 images (N, H, W, 3) at `severity` 1..5, still uint8.
+
+    The same seed gives the same noise and occluder positions, so both models are scored
+    on identical perturbed images.
+    """
+    if perturbation not in PERTURBATION_LEVELS:
+        raise ValueError(f"unknown perturbation {perturbation!r}; "
+                         f"available: {', '.join(PERTURBATION_LEVELS)}.")
+    if not 1 <= severity <= MAX_SEVERITY:
+        raise ValueError(f"severity must be between 1 and {MAX_SEVERITY}, got {severity}.")
+    level = PERTURBATION_LEVELS[perturbation][severity - 1]
+    rng = np.random.default_rng(seed)
+    changed = _PERTURB[perturbation](np.asarray(images, dtype=np.float32), level, rng)
+    return np.clip(np.rint(changed), 0, 255).astype(np.uint8)
+
+
+def robustness(model, images, labels, severities: int = 3, seed: int = 0, batch_size: int = 64) -> dict:
+    """Accuracy under each perturbation at severities 1..`severities`.
+
+    Returns the clean accuracy, one accuracy curve per perturbation, their mean over all
+    perturbations and severities, and that mean relative to clean accuracy (1.0 means the
+    perturbations cost nothing; None when clean accuracy is 0).
+    """
+    if not 1 <= severities <= MAX_SEVERITY:
+        raise ValueError(f"severities must be between 1 and {MAX_SEVERITY}, got {severities}.")
+
+    def accuracy_on(batch):
+        return float(accuracy_score(labels, predict(model, batch, batch_size).argmax(axis=1)))
+
+    clean = accuracy_on(images)
+    curves = {name: [accuracy_on(perturb(images, name, severity, seed))
+                     for severity in range(1, severities + 1)]
+              for name in PERTURBATION_LEVELS}
+    mean_accuracy = float(np.mean(list(curves.values())))
+    return {"clean": clean, "severities": list(range(1, severities + 1)), "accuracy": curves,
+            "mean_accuracy": mean_accuracy,
+            "relative_accuracy": mean_accuracy / clean if clean > 0 else None}
+
+
+# ------------------------------------------------------------------ calibration
+
+CALIBRATION_BINS = 15
+
+
+def calibration(y_true, probs, bins: int = CALIBRATION_BINS) -> dict:
+    """Expected calibration error and the reliability-diagram bins (Guo et al., 2017).
+
+    Images are grouped by confidence (top probability) into equal-width bins; ECE is the
+    mean |accuracy - confidence| of the bins, weighted by how many images each holds.
+    Empty bins have None as confidence and accuracy.
+    """
+    probs = np.asarray(probs)
+    confidence = probs.max(axis=1)
+    correct = (probs.argmax(axis=1) == np.asarray(y_true)).astype(float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    bin_of = np.digitize(confidence, edges[1:-1], right=True)  # bin i holds (edge i, edge i+1]
+    count = np.bincount(bin_of, minlength=bins)
+    with np.errstate(invalid="ignore"):  # empty bins: 0 / 0 = NaN
+        mean_confidence = np.bincount(bin_of, weights=confidence, minlength=bins) / count
+        mean_accuracy = np.bincount(bin_of, weights=correct, minlength=bins) / count
+    ece = np.nansum(count / len(probs) * np.abs(mean_accuracy - mean_confidence))
+    return {"ece": float(ece), "bin_edges": edges.tolist(), "confidence": _nan_to_none(mean_confidence),
+            "accuracy": _nan_to_none(mean_accuracy), "count": count.tolist()}
+
+
+def _nan_to_none(values: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(value) else float(value) for value in values]
+
+
+# ----------------------------------------------------------------- one pipeline
+
+TOP_K_EXAMPLES = 6  # test images in the top-k predictions figure
+
+
+def evaluate_pipeline(model, split_images, split_labels, class_names, cfg: EvaluationConfig,
+                      history: pd.DataFrame | None, pipeline: str, seed: int,
+                      batch_size: int = 64, perturbation_seed: int = 0) -> dict:
+    """Everything measured on one trained model (one pipeline, one seed) on the test split.
+
+    TTA and robustness run only when `cfg` asks for them (they are None otherwise), and the
+    train-validation gap only when a `history` is given. `perturbation_seed` is fixed by
+    default so every model meets the same perturbed images.
+    """
+    labels = np.asarray(split_labels)
+    probs = predict(model, split_images, batch_size)
+    return {
+        "pipeline": pipeline,
+        "seed": seed,
+        "test_size": len(labels),
+        "top_k": cfg.top_k,
+        "metrics": classification_metrics(labels, probs, class_names, top_k=cfg.top_k),
+        "train_val_gap": None if history is None else train_val_gap(history, pipeline, seed=seed),
+        "tta": tta_accuracy(model, split_images, labels, batch_size) if cfg.tta else None,
+        "robustness": (robustness(model, split_images, labels, severities=cfg.severities,
+                                  seed=perturbation_seed, batch_size=batch_size)
+                       if cfg.robustness else None),
+        "calibration": calibration(labels, probs),
+        "top_k_examples": top_k_examples(labels, probs, class_names,
+                                         k=min(cfg.top_k, len(class_names)), count=TOP_K_EXAMPLES),
+    }
+
+
+# ------------------------------------------------------- metrics.json schema
+
+
+class ClassRow(BaseModel):
+    class_index: int
+    name: str
+    precision: float
+    recall: float
+    f1: float
+    support: int = Field(description="test images of this class")
+
+
+class ConfusedPair(BaseModel):
+    true_index: int
+    true: str
+    predicted_index: int
+    predicted: str
+    count: int
+    rate: float = Field(description="share of the true class's test images predicted as `predicted`")
+
+
+class Prediction(BaseModel):
+    class_index: int
+    name: str
+    probability: float
+
+
+class TopKExample(BaseModel):
+    index: int = Field(description="position of the image in the test split")
+    true_index: int
+    true: str
+    predictions: list[Prediction] = Field(description="most probable first")
+
+
+class Tta(BaseModel):
+    plain: float = Field(description="test accuracy without test-time augmentation")
+    tta: float = Field(description="test accuracy with probabilities averaged over the TTA views")
+    delta: float = Field(description="tta - plain")
+
+
+class Robustness(BaseModel):
+    clean: float
+    severities: list[int]
+    accuracy: dict[str, list[float]] = Field(description="perturbation -> accuracy per severity")
+    mean_accuracy: float = Field(description="mean over all perturbations and severities")
+    relative_accuracy: float | None = Field(description="mean_accuracy / clean")
+
+
+class Calibration(BaseModel):
+    ece: float = Field(description="expected calibration error")
+    bin_edges: list[float]
+    confidence: list[float | None] = Field(description="mean confidence per bin (None: empty bin)")
+    accuracy: list[float | None] = Field(description="accuracy per bin (None: empty bin)")
+    count: list[int]
+
+
+class SeedMetrics(BaseModel):
+    """The headline numbers of one trained model; None where not measured."""
+
+    seed: int
+    accuracy: float
+    loss: float
+    top_k_accuracy: float | None
+    macro_precision: float
+    macro_recall: float
+    macro_f1: float
+    train_val_gap: float | None
+    tta_accuracy: float | None
+    tta_delta: float | None
+    ece: float
+    perturbed_accuracy: float | None = Field(description="robustness mean_accuracy")
+    relative_robustness: float | None = Field(description="robustness relative_accuracy")
+
+
+HEADLINE_METRICS = [name for name in SeedMetrics.model_fields if name != "seed"]
+
+
+class Aggregate(BaseModel):
+    mean: float
+    std: float | None = Field(description="sample standard deviation over seeds; None with one seed")
+    values: list[float] = Field(description="per-seed values, in the order of `seeds` (seeds where measured)")
+
+
+class PipelineReport(BaseModel):
+    """One pipeline: headline numbers per seed and aggregated, and details of `detail_seed`."""
+
+    seeds: list[SeedMetrics]
+    aggregate: dict[str, Aggregate] = Field(description="headline metric -> mean/std/values over seeds")
+    detail_seed: int = Field(description="seed whose model the detailed sections below describe")
+    per_class: list[ClassRow]
+    confusion: list[list[float]] = Field(description="row-normalised confusion matrix [true][predicted]")
+    most_confused: list[ConfusedPair]
+    tta: Tta | None
+    robustness: Robustness | None
+    calibration: Calibration
+    top_k_examples: list[TopKExample]
+
+
+class MetricsReport(BaseModel):
+    """The schema of `metrics.json`: both pipelines on the test split and their reading."""
+
+    schema_version: int = 1
+    language: Literal["es", "en"] = Field(description="language of the findings' sentences")
+    class_names: list[str]
+    test_size: int = Field(description="test images each model was scored on")
+    top_k: int
+    pipelines: dict[str, PipelineReport] = Field(description="'baseline' and 'advanced'")
+    findings: list[Finding] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the report
+
+
+def _seed_metrics(result: dict) -> SeedMetrics:
+    metrics, tta, robust = result["metrics"], result["tta"], result["robustness"]
+    return SeedMetrics(
+        seed=result["seed"],
+        **{name: metrics[name] for name in ("accuracy", "loss", "top_k_accuracy", "macro_precision",
+                                             "macro_recall", "macro_f1")},
+        train_val_gap=result["train_val_gap"],
+        tta_accuracy=tta["tta"] if tta else None,
+        tta_delta=tta["delta"] if tta else None,
+        ece=result["calibration"]["ece"],
+        perturbed_accuracy=robust["mean_accuracy"] if robust else None,
+        relative_robustness=robust["relative_accuracy"] if robust else None,
+    )
+
+
+def _aggregate(values: list[float]) -> Aggregate:
+    return Aggregate(mean=float(np.mean(values)),
+                     std=float(np.std(values, ddof=1)) if len(values) > 1 else None,
+                     values=values)
+
+
+def _pipeline_report(results: list[dict]) -> PipelineReport:
+    seeds = [_seed_metrics(result) for result in results]
+    aggregate = {}
+    for name in HEADLINE_METRICS:
+        values = [getattr(seed, name) for seed in seeds if getattr(seed, name) is not None]
+        if values:
+            aggregate[name] = _aggregate(values)
+    detail = results[0]
+    return PipelineReport(
+        seeds=seeds, aggregate=aggregate, detail_seed=detail["seed"],
+        per_class=detail["metrics"]["per_class"], confusion=detail["metrics"]["confusion"],
+        most_confused=detail["metrics"]["most_confused"], tta=detail["tta"],
+        robustness=detail["robustness"], calibration=detail["calibration"],
+        top_k_examples=detail["top_k_examples"])
+
+
+def build_report(per_model: dict[str, list[dict]], class_names, language: str = "es") -> MetricsReport:
+    """Combine `evaluate_pipeline` results, {pipeline: [one result per seed]}, into the report.
+
+    The first seed's model provides the detailed sections; the findings are written in
+    `language` by `reportgen.interpretation.interpret`.
+    """
+    counts = {pipeline: len(seed_results) for pipeline, seed_results in per_model.items()}
+    if not counts or 0 in counts.values():
+        raise ValueError("build_report needs at least one evaluate_pipeline result per pipeline; "
+                         f"got these numbers of results: {counts}.")
+    results = [result for seed_results in per_model.values() for result in seed_results]
+    sizes = {result["test_size"] for result in results}
+    if len(sizes) > 1:
+        raise ValueError(f"the models were scored on test splits of different sizes {sorted(sizes)}; "
+                         "the pipelines are only comparable on the same test images.")
+    report = MetricsReport(
+        language=language, class_names=list(class_names), test_size=sizes.pop(),
+        top_k=results[0]["top_k"],
+        pipelines={pipeline: _pipeline_report(seed_results)
+                   for pipeline, seed_results in per_model.items()})
+    report.findings = interpret(report, language)
+    return report
+
+
+def metrics_table(report: MetricsReport) -> pd.DataFrame:
+    """The headline numbers as a long table: pipeline, seed, metric, value (for the CSV)."""
+    rows = [{"pipeline": pipeline, "seed": seed.seed, "metric": name, "value": getattr(seed, name)}
+            for pipeline, pipeline_report in report.pipelines.items()
+            for seed in pipeline_report.seeds
+            for name in HEADLINE_METRICS if getattr(seed, name) is not None]
+    return pd.DataFrame(rows, columns=["pipeline", "seed", "metric", "value"])

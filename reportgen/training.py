@@ -1,0 +1,432 @@
+"""A fair comparison: the baseline and advanced pipelines trained under ONE protocol.
+
+`compare` builds a single `Protocol` from the run's parameters and hands that same object
+to every run, so both pipelines get the same model, initial weights, optimizer, learning-rate
+schedule, epochs, batch size, data order and validation split; only the augmentation differs.
+For each seed the initial weights are built once and copied into both pipelines' models.
+
+What a run trains is `augmentation -> classifier`: the per-image augmentation layers sit in
+front of the classifier and only act while fitting, so the classifier handed back has no
+augmentation in it and is what gets evaluated and explained. MixUp/CutMix change labels,
+so they happen on the batch, in the data feed (`TrainingBatches`), before the per-image ops.
+
+On a CPU a fixed seed gives identical metrics run after run (Keras seeds plus TensorFlow op
+determinism). On a GPU both pipelines get mixed precision, and XLA when both allow it.
+
+A loss that turns NaN stops the comparison: `compare` then returns with
+`status == "nan_loss"` and a `message` naming the run, instead of raising, so the notebook
+can record the failure on the page. Models of runs that finished are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from reportgen.augmentation import build_pipeline, mix_batch, supports_xla
+from reportgen.config import AugmentationConfig, Mixing, ModelConfig, RunParameters
+from reportgen.models import build_classifier, is_pretrained, unfreeze_top_layers
+
+OK = "ok"
+NAN_LOSS = "nan_loss"
+HISTORY_COLUMNS = ["pipeline", "seed", "epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy",
+                   "learning_rate", "epoch_seconds"]
+SGD_MOMENTUM = 0.9
+
+
+def gpu_available() -> bool:
+    return bool(keras.distribution.list_devices("gpu"))
+
+
+# ---------------------------------------------------------------------- protocol
+
+_TABLE_LABELS = {
+    "es": ["Backbone", "Pesos iniciales", "Dropout", "Tamaño de imagen", "Épocas", "Tamaño de lote",
+           "Optimizador", "Tasa de aprendizaje", "Programa de la tasa", "Ajuste fino",
+           "Parada temprana", "Semillas (pesos y orden de datos)", "Pérdida", "Mejor época según",
+           "Precisión numérica", "XLA"],
+    "en": ["Backbone", "Initial weights", "Dropout", "Image size", "Epochs", "Batch size",
+           "Optimizer", "Learning rate", "Learning-rate schedule", "Fine-tuning",
+           "Early stopping", "Seeds (weights and data order)", "Loss", "Best epoch by",
+           "Numeric precision", "XLA"],
+}
+_WORDS = {
+    "es": {"none": "no", "yes": "sí", "patience": "paciencia", "epochs": "épocas", "layers": "capas",
+           "constant": "constante", "cosine": "coseno", "momentum": "momento"},
+    "en": {"none": "no", "yes": "yes", "patience": "patience", "epochs": "epochs", "layers": "layers",
+           "constant": "constant", "cosine": "cosine", "momentum": "momentum"},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """Every training setting the two pipelines share; one instance serves both."""
+
+    backbone: str
+    weights: str
+    dropout: float
+    fine_tune_layers: int
+    image_size: int
+    epochs: int
+    batch_size: int
+    optimizer: str
+    learning_rate: float
+    schedule: str
+    fine_tune_epochs: int
+    fine_tune_learning_rate: float
+    early_stopping_patience: int | None
+    seeds: tuple[int, ...]
+    loss: str = "categorical_crossentropy"
+    monitor: str = "val_accuracy"  # the best epoch, kept as the result, is chosen on the validation split
+    mixed_precision: bool = False
+    jit_compile: bool = False
+
+    @classmethod
+    def from_config(cls, params: RunParameters) -> "Protocol":
+        """The protocol of a run. On a GPU: mixed precision, and XLA when both pipelines allow it
+        (Keras cannot XLA-compile rotation, zoom, translation or crops), so both runs match."""
+        model, training, augmentation = params.model, params.training, params.augmentation
+        on_gpu = gpu_available()
+        xla = on_gpu and supports_xla(augmentation.baseline) and supports_xla(augmentation.advanced)
+        return cls(
+            backbone=model.backbone, weights=model.weights, dropout=model.dropout,
+            fine_tune_layers=model.fine_tune_layers, image_size=params.data.image_size,
+            epochs=training.epochs, batch_size=training.batch_size, optimizer=training.optimizer,
+            learning_rate=training.learning_rate, schedule=training.schedule,
+            fine_tune_epochs=training.fine_tune_epochs,
+            fine_tune_learning_rate=training.fine_tune_learning_rate,
+            early_stopping_patience=training.early_stopping_patience, seeds=tuple(training.seeds),
+            mixed_precision=on_gpu, jit_compile=xla,
+        )
+
+    @property
+    def model(self) -> ModelConfig:
+        return ModelConfig(backbone=self.backbone, weights=self.weights, dropout=self.dropout,
+                           fine_tune_layers=self.fine_tune_layers)
+
+    def as_table(self, language: str = "es") -> list[tuple[str, str]]:
+        """(setting, value) rows for the page, which prints the protocol once for both pipelines."""
+        words = _WORDS[language]
+        momentum = f" ({words['momentum']} {SGD_MOMENTUM})" if self.optimizer == "sgd" else ""
+        fine_tuning = (f"{self.fine_tune_epochs} {words['epochs']}, {self.fine_tune_layers} "
+                       f"{words['layers']}, lr {self.fine_tune_learning_rate:g}"
+                       if self.fine_tune_epochs else words["none"])
+        early_stopping = (f"{words['patience']} {self.early_stopping_patience}"
+                          if self.early_stopping_patience else words["none"])
+        values = [
+            self.backbone, self.weights, f"{self.dropout:g}", f"{self.image_size} px", str(self.epochs),
+            str(self.batch_size), self.optimizer + momentum, f"{self.learning_rate:g}", words[self.schedule],
+            fine_tuning, early_stopping, ", ".join(map(str, self.seeds)), self.loss, self.monitor,
+            "mixed_float16" if self.mixed_precision else "float32",
+            words["yes"] if self.jit_compile else words["none"],
+        ]
+        return list(zip(_TABLE_LABELS[language], values))
+
+
+@dataclasses.dataclass(frozen=True)
+class Pipeline:
+    """What differs between the two runs: the per-image operations and the batch mixing."""
+
+    name: str
+    ops: tuple
+    mixup: Mixing | None = None
+    cutmix: Mixing | None = None
+
+
+def pipelines_from_config(augmentation: AugmentationConfig) -> list[Pipeline]:
+    """Baseline (its operations only) and advanced (its operations plus MixUp/CutMix if set)."""
+    return [Pipeline("baseline", tuple(augmentation.baseline)),
+            Pipeline("advanced", tuple(augmentation.advanced), augmentation.mixup, augmentation.cutmix)]
+
+
+# ------------------------------------------------------------------------- data
+
+class TrainingBatches(keras.utils.PyDataset):
+    """Shuffled batches of float images and one-hot labels, mixed by MixUp/CutMix if configured.
+
+    Epoch e is ordered by a permutation seeded with (seed, e) and batch i draws its mixing
+    from (seed, e, i): runs with the same seed see the same images in the same order,
+    whatever their pipeline, and no draw depends on how Keras schedules the batches.
+    """
+
+    def __init__(self, images: np.ndarray, labels_onehot: np.ndarray, batch_size: int, seed: int,
+                 mixup: Mixing | None = None, cutmix: Mixing | None = None):
+        super().__init__()
+        self.images, self.labels = images, labels_onehot
+        self.batch_size, self.seed = batch_size, seed
+        self.mixup, self.cutmix = mixup, cutmix
+        self.epoch = 0
+        self.order = self._permutation()
+
+    def _permutation(self) -> np.ndarray:
+        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.images))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.images) / self.batch_size)
+
+    def __getitem__(self, index: int):
+        batch = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        return mix_batch(self.images[batch], self.labels[batch], self.mixup, self.cutmix, rng)
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self.order = self._permutation()
+
+
+# -------------------------------------------------------------------- callbacks
+
+class EpochLog(keras.callbacks.Callback):
+    """One history row per epoch: metrics, the learning rate at the epoch's start, its duration."""
+
+    def __init__(self, phase: int):
+        super().__init__()
+        self.phase = phase
+        self.rows: list[dict] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+        self._learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    def on_epoch_end(self, epoch, logs=None):
+        metrics = {name: float(logs.get(name, math.nan)) for name in HISTORY_COLUMNS[4:8]}
+        self.rows.append({"epoch": epoch + 1, "phase": self.phase, **metrics,
+                          "learning_rate": self._learning_rate,
+                          "epoch_seconds": time.perf_counter() - self._start})
+
+
+class KeepBestWeights(keras.callbacks.Callback):
+    """Remember the classifier's weights at the epoch with the highest `monitor`, across fits."""
+
+    def __init__(self, classifier: keras.Model, monitor: str):
+        super().__init__()
+        self.classifier, self.monitor = classifier, monitor
+        self.best, self.best_weights = -math.inf, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = logs.get(self.monitor, math.nan)
+        if math.isfinite(logs.get("loss", math.nan)) and value > self.best:
+            self.best, self.best_weights = value, self.classifier.get_weights()
+
+
+# ------------------------------------------------------------------------- runs
+
+@dataclasses.dataclass
+class Run:
+    """One pipeline trained with one seed: its classifier at the best epoch and what happened."""
+
+    pipeline: str
+    seed: int
+    classifier: keras.Model
+    history: pd.DataFrame
+    status: str
+    initial_weights_hash: str
+
+
+def weights_hash(model: keras.Model) -> str:
+    """A short fingerprint of all of a model's weights: equal hashes mean equal weights."""
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def make_deterministic(seed: int) -> None:
+    """Seed Python, NumPy and the backend; on a TensorFlow CPU run also make its ops deterministic.
+
+    TF op determinism stays off on GPU: some GPU kernels (e.g. max-pool gradients under XLA)
+    have no deterministic version and would raise.
+    """
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow" and not gpu_available():
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+@contextlib.contextmanager
+def dtype_policy(mixed_precision: bool):
+    """Build models under mixed_float16 (GPU) or float32, restoring the previous global policy."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16" if mixed_precision else "float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def make_optimizer(name: str, learning_rate: float, schedule: str, steps: int) -> keras.optimizers.Optimizer:
+    """The optimizer with a constant rate or a cosine decay to zero over `steps`."""
+    if schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate, momentum=SGD_MOMENTUM)
+    return {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW}[name](learning_rate)
+
+
+def _fit_phase(trainer, batches, validation, protocol: Protocol, phase: int, learning_rate: float,
+               epochs: int, first_epoch: int, keep_best: KeepBestWeights, verbose: int) -> list[dict]:
+    """Compile and fit for `epochs` more epochs; returns the phase's history rows."""
+    trainer.compile(
+        optimizer=make_optimizer(protocol.optimizer, learning_rate, protocol.schedule, epochs * len(batches)),
+        loss=protocol.loss,
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+        jit_compile=protocol.jit_compile,
+    )
+    log = EpochLog(phase)
+    callbacks = [log, keep_best, keras.callbacks.TerminateOnNaN()]
+    if protocol.early_stopping_patience:
+        callbacks.append(keras.callbacks.EarlyStopping(protocol.monitor, mode="max",
+                                                       patience=protocol.early_stopping_patience))
+    trainer.fit(batches, validation_data=validation, validation_batch_size=protocol.batch_size,
+                initial_epoch=first_epoch, epochs=first_epoch + epochs, callbacks=callbacks, verbose=verbose)
+    return log.rows
+
+
+def build_trainer(protocol: Protocol, pipeline: Pipeline, num_classes: int, seed: int,
+                  initial_weights: list | None = None) -> tuple[keras.Model, keras.Model]:
+    """The classifier, and the model that trains it: `augmentation -> classifier` (shared layers)."""
+    augmentation = build_pipeline(pipeline.ops, seed)  # float32 even on GPU: it works on 0-255 pixels
+    with dtype_policy(protocol.mixed_precision):
+        classifier = build_classifier(protocol.model, num_classes, protocol.image_size, seed)
+        if initial_weights is not None:
+            classifier.set_weights(initial_weights)
+        trainer = keras.Sequential([keras.Input(classifier.input_shape[1:]), augmentation, classifier],
+                                   name=f"train_{pipeline.name}")
+    return classifier, trainer
+
+
+def train_pipeline(protocol: Protocol, pipeline: Pipeline, train: tuple, val: tuple, num_classes: int,
+                   seed: int, initial_weights: list | None = None, checkpoint_dir: Path | None = None,
+                   progress: bool = False) -> Run:
+    """Train one pipeline with one seed under `protocol`; keep the best epoch's weights.
+
+    Phase 1 trains the head (everything, for a backbone without pretrained weights);
+    phase 2, if `fine_tune_epochs`, also the top `fine_tune_layers` backbone layers at
+    `fine_tune_learning_rate`. With `checkpoint_dir`, the best weights are also saved there
+    as `<pipeline>_seed<seed>.weights.h5`.
+    """
+    classifier, trainer = build_trainer(protocol, pipeline, num_classes, seed, initial_weights)
+    initial_hash = weights_hash(classifier)
+    make_deterministic(seed)
+    (train_images, train_labels), (val_images, val_labels) = train, val
+    batches = TrainingBatches(train_images, keras.utils.to_categorical(train_labels, num_classes),
+                              protocol.batch_size, seed, pipeline.mixup, pipeline.cutmix)
+    validation = (val_images.astype(np.float32), keras.utils.to_categorical(val_labels, num_classes))
+    keep_best = KeepBestWeights(classifier, protocol.monitor)
+    verbose = 2 if progress else 0
+    if progress:
+        print(f"[{pipeline.name} · seed {seed}]")
+
+    rows = _fit_phase(trainer, batches, validation, protocol, 1, protocol.learning_rate, protocol.epochs,
+                      0, keep_best, verbose)
+    if protocol.fine_tune_epochs and all(math.isfinite(row["loss"]) for row in rows):
+        if is_pretrained(protocol.model):
+            unfreeze_top_layers(classifier, protocol.fine_tune_layers)
+        rows += _fit_phase(trainer, batches, validation, protocol, 2, protocol.fine_tune_learning_rate,
+                           protocol.fine_tune_epochs, len(rows), keep_best, verbose)
+
+    history = pd.DataFrame([{"pipeline": pipeline.name, "seed": seed, **row} for row in rows])
+    status = OK if np.isfinite(history["loss"]).all() else NAN_LOSS
+    if keep_best.best_weights is not None:
+        classifier.set_weights(keep_best.best_weights)
+    if checkpoint_dir is not None and status == OK:
+        Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
+        classifier.save_weights(Path(checkpoint_dir) / f"{pipeline.name}_seed{seed}.weights.h5")
+    return Run(pipeline.name, seed, classifier, history[HISTORY_COLUMNS], status, initial_hash)
+
+
+# ------------------------------------------------------------------ comparison
+
+@dataclasses.dataclass
+class Comparison:
+    """Both pipelines over every seed: models at their best epoch, per-epoch history, evidence."""
+
+    protocol: Protocol
+    models: dict[tuple[str, int], keras.Model]
+    history: pd.DataFrame
+    status: str  # "ok" or "nan_loss"
+    initial_weights_hash: dict[str, dict[int, str]]  # pipeline -> seed -> hash; equal per seed
+    seconds: float
+    message: str = ""  # what went wrong when status is not "ok"
+
+
+def _train_all(protocol: Protocol, pipelines: list[Pipeline], train, val, num_classes: int,
+               checkpoint_dir, progress: bool) -> list[Run]:
+    """Every (seed, pipeline) run, stopping at the first that fails."""
+    runs = []
+    for seed in protocol.seeds:
+        with dtype_policy(protocol.mixed_precision):
+            reference = build_classifier(protocol.model, num_classes, protocol.image_size, seed)
+        initial_weights = reference.get_weights()
+        for pipeline in pipelines:
+            runs.append(train_pipeline(protocol, pipeline, train, val, num_classes, seed, initial_weights,
+                                       checkpoint_dir, progress))
+            if runs[-1].status != OK:
+                return runs
+    return runs
+
+
+def _failure_message(run: Run) -> str:
+    failed = run.history.loc[~np.isfinite(run.history["loss"])].iloc[0]
+    return (f"pipeline {run.pipeline!r}, seed {run.seed}: the training loss became NaN in epoch "
+            f"{failed['epoch']} (phase {failed['phase']}, learning rate {failed['learning_rate']:g}); lower "
+            f"training.learning_rate (or fine_tune_learning_rate) or the augmentation strengths.")
+
+
+def compare(params: RunParameters, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
+            num_classes: int, checkpoint_dir: Path | None = None, progress: bool = True) -> Comparison:
+    """Train baseline and advanced under one protocol, for every seed in `training.seeds`.
+
+    `train` and `val` are (images uint8 or float 0-255 of shape (N, H, W, 3), integer labels).
+    """
+    start = time.perf_counter()
+    protocol = Protocol.from_config(params)
+    runs = _train_all(protocol, pipelines_from_config(params.augmentation), train, val, num_classes,
+                      checkpoint_dir, progress)
+    failed = [run for run in runs if run.status != OK]
+    hashes: dict[str, dict[int, str]] = {}
+    for run in runs:
+        hashes.setdefault(run.pipeline, {})[run.seed] = run.initial_weights_hash
+    return Comparison(
+        protocol=protocol,
+        models={(run.pipeline, run.seed): run.classifier for run in runs if run.status == OK},
+        history=pd.concat([run.history for run in runs], ignore_index=True),
+        status=failed[0].status if failed else OK,
+        initial_weights_hash=hashes,
+        seconds=time.perf_counter() - start,
+        message=_failure_message(failed[0]) if failed else "",
+    )
+
+
+def lr_sweep(params: RunParameters, train: tuple, val: tuple, num_classes: int,
+             learning_rates: list[float] | None = None, pipeline: str = "baseline") -> pd.DataFrame:
+    """Learning-rate sensitivity: short runs (`training.lr_sweep_epochs`) at each rate.
+
+    Everything else follows the run's protocol (first seed, no fine-tuning, no early stopping).
+    Returns one row per rate: pipeline, lr, val_accuracy and val_loss at the best epoch, status;
+    a run whose loss became NaN has status "nan_loss" and NaN metrics.
+    """
+    learning_rates = learning_rates or params.training.lr_sweep
+    if not learning_rates:
+        raise ValueError("training.lr_sweep: give the learning rates to try, e.g. [1e-4, 1e-3, 1e-2].")
+    protocol = dataclasses.replace(Protocol.from_config(params), epochs=params.training.lr_sweep_epochs,
+                                   fine_tune_epochs=0, early_stopping_patience=None)
+    chosen = {p.name: p for p in pipelines_from_config(params.augmentation)}[pipeline]
+    rows = []
+    for learning_rate in learning_rates:
+        run = train_pipeline(dataclasses.replace(protocol, learning_rate=learning_rate), chosen, train, val,
+                             num_classes, seed=protocol.seeds[0])
+        best = (run.history.loc[run.history["val_accuracy"].idxmax()] if run.status == OK
+                else {"val_accuracy": math.nan, "val_loss": math.nan})
+        rows.append({"pipeline": pipeline, "lr": learning_rate, "val_accuracy": best["val_accuracy"],
+                     "val_loss": best["val_loss"], "status": run.status})
+    return pd.DataFrame(rows)

@@ -1,0 +1,200 @@
+"""Each augmentation operation does what its name says, on images whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from reportgen.augmentation import (PRESET_PIPELINES, build_pipeline, cutmix, describe_pipeline,
+                                    label_risk_warnings, mix_batch, mixup, supports_xla)
+from reportgen.config import (AugmentationConfig, Brightness, Flip, Hue, Mixing, RandomErasing,
+                              RandomResizedCrop, Rotation, Saturation)
+from reportgen.figures.augmentation import augmentation_mosaic, mixed_label_text, mixing_figure
+
+SIZE = 33  # odd, so the image has a centre pixel
+
+
+def augment(ops, images, seed=0):
+    return np.asarray(build_pipeline(ops, seed=seed)(images.astype(np.float32), training=True))
+
+
+def copies(image, count=16):
+    return np.repeat(image[None].astype(np.float32), count, axis=0)
+
+
+def test_horizontal_flip_mirrors_exactly_or_leaves_alone():
+    image = np.random.default_rng(0).integers(0, 256, (SIZE, SIZE, 3)).astype(np.float32)
+    out = augment([Flip(op="flip", mode="horizontal")], copies(image))
+    mirrored = [np.array_equal(o, image[:, ::-1]) for o in out]
+    unchanged = [np.array_equal(o, image) for o in out]
+    assert all(m or u for m, u in zip(mirrored, unchanged))
+    assert any(mirrored) and any(unchanged)
+
+
+def test_rotation_moves_a_point_along_its_circle_within_the_angle():
+    image = np.zeros((SIZE, SIZE, 3), np.float32)
+    centre, radius = SIZE // 2, 10
+    image[centre - radius - 1:centre - radius + 2, centre - 1:centre + 2] = 255  # a dot above the centre
+    factor = 0.1  # +-36 degrees
+    out = augment([Rotation(op="rotation", factor=factor)], copies(image)).sum(axis=-1)
+    angles = []
+    for rotated in out:
+        row, col = np.unravel_index(np.argmax(rotated), rotated.shape)
+        assert np.hypot(row - centre, col - centre) == pytest.approx(radius, abs=1.5)
+        angles.append(np.degrees(np.arctan2(col - centre, centre - row)))
+    assert max(abs(a) for a in angles) <= factor * 360 + 6
+    assert max(abs(a) for a in angles) > 5  # it did rotate
+
+
+def test_brightness_shifts_the_mean_within_its_factor():
+    image = np.full((SIZE, SIZE, 3), 100, np.float32)
+    out = augment([Brightness(op="brightness", factor=0.2)], copies(image))
+    shifts = out.mean(axis=(1, 2, 3)) - 100
+    assert np.allclose(out, out.mean(axis=(1, 2, 3), keepdims=True))  # a uniform shift per image
+    assert np.abs(shifts).max() <= 0.2 * 255 + 1e-3
+    assert np.abs(shifts).max() > 5
+
+
+def test_random_erasing_blanks_one_rectangle_of_the_configured_area():
+    image = np.full((SIZE, SIZE, 3), 128, np.float32)
+    out = augment([RandomErasing(op="random_erasing", probability=1.0, scale=(0.1, 0.2))], copies(image))
+    for erased in out:
+        changed = (erased != 128).any(axis=-1)
+        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        box = changed[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        assert box.mean() > 0.9  # the changes form one rectangle
+        assert 0.05 <= box.size / changed.size <= 0.25
+
+
+def test_random_resized_crop_zooms_into_the_requested_area():
+    ramp = np.tile(np.linspace(0, 255, SIZE, dtype=np.float32)[None, :, None], (SIZE, 1, 3))
+    out = augment([RandomResizedCrop(op="random_resized_crop", scale=(0.25, 0.25))], copies(ramp))
+    spans = out[:, SIZE // 2, :, 0].max(axis=1) - out[:, SIZE // 2, :, 0].min(axis=1)
+    assert spans == pytest.approx(np.full(len(out), 0.5 * 255), abs=12)  # a crop half as wide
+
+
+@pytest.mark.parametrize("op", [Saturation(op="saturation", factor=1.0), Hue(op="hue", factor=0.5)])
+def test_colour_operations_keep_pixels_in_range(op):
+    image = np.random.default_rng(1).integers(0, 256, (SIZE, SIZE, 3)).astype(np.float32)
+    out = augment([op], copies(image))
+    assert out.min() >= -1e-3 and out.max() <= 255 + 1e-3
+    assert not np.allclose(out, image)
+
+
+def test_pipeline_is_the_identity_outside_training():
+    images = np.random.default_rng(2).integers(0, 256, (4, SIZE, SIZE, 3)).astype(np.float32)
+    pipeline = build_pipeline(AugmentationConfig().advanced, seed=0)
+    assert np.array_equal(np.asarray(pipeline(images, training=False)), images)
+
+
+def test_pipeline_is_reproducible_for_a_seed_and_accepts_plain_dicts():
+    images = np.random.default_rng(3).integers(0, 256, (4, SIZE, SIZE, 3)).astype(np.float32)
+    ops = [{"op": "rotation", "factor": 0.2}, {"op": "contrast"}]
+    assert np.array_equal(augment(ops, images, seed=5), augment(ops, images, seed=5))
+    assert not np.array_equal(augment(ops, images, seed=5), augment(ops, images, seed=6))
+    with pytest.raises(ValidationError):
+        build_pipeline([{"op": "solarize"}])
+
+
+def test_xla_support_is_decided_by_the_layers():
+    assert supports_xla([Flip(op="flip"), Brightness(op="brightness")])
+    assert not supports_xla([Flip(op="flip"), Rotation(op="rotation")])
+    assert not supports_xla([RandomResizedCrop(op="random_resized_crop")])
+
+
+def two_images():
+    images = np.stack([np.zeros((8, 8, 3)), np.full((8, 8, 3), 255.0)]).astype(np.float32)
+    return images, np.eye(3, dtype=np.float32)[[0, 2]]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_mixup_blends_images_and_labels_with_the_same_lambda(seed):
+    images, labels = two_images()
+    mixed, mixed_labels, lam = mixup(images, labels, 0.4, np.random.default_rng(seed), partner=[1, 0])
+    assert np.allclose(mixed[0], (1 - lam) * 255)
+    assert np.allclose(mixed_labels[0], [lam, 0, 1 - lam])
+    assert np.allclose(mixed_labels.sum(axis=1), 1)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cutmix_label_weight_equals_the_pasted_area(seed):
+    images, labels = two_images()
+    mixed, mixed_labels, lam = cutmix(images, labels, 1.0, np.random.default_rng(seed), partner=[1, 0])
+    pasted = (mixed[0] == 255).all(axis=-1).mean()
+    assert pasted == pytest.approx(1 - lam)
+    assert np.allclose(mixed_labels[0], [lam, 0, 1 - lam])
+
+
+def test_mix_batch_follows_each_probability():
+    images = np.random.default_rng(4).uniform(0, 255, (6, 8, 8, 3)).astype(np.float32)
+    labels = np.eye(3, dtype=np.float32)[[0, 1, 2, 0, 1, 2]]
+    never = Mixing(alpha=1.0, probability=0.0)
+    same_images, same_labels = mix_batch(images, labels, never, never, np.random.default_rng(0))
+    assert np.array_equal(same_images, images) and np.array_equal(same_labels, labels)
+    always = Mixing(alpha=1.0, probability=1.0)
+    _, mixed_labels = mix_batch(images, labels, always, always, np.random.default_rng(0))
+    assert np.allclose(mixed_labels.sum(axis=1), 1) and not np.array_equal(mixed_labels, labels)
+
+
+@pytest.mark.parametrize("op, preset, warned", [
+    (Flip(op="flip", mode="vertical"), "digits", True),
+    (Flip(op="flip", mode="horizontal"), "text", True),
+    (Flip(op="flip", mode="vertical"), "natural", False),
+    (Rotation(op="rotation", factor=0.25), "digits", True),
+    (Rotation(op="rotation", factor=0.03), "digits", False),
+    (Rotation(op="rotation", factor=0.25), "natural", False),
+    (Hue(op="hue", factor=0.3), "natural", True),
+    (Hue(op="hue", factor=0.05), "natural", False),
+    (RandomResizedCrop(op="random_resized_crop", scale=(0.2, 1.0)), "text", True),
+    (Rotation(op="rotation", factor=0.5), "none", False),
+])
+def test_label_risk_warnings(op, preset, warned):
+    assert bool(label_risk_warnings([op], preset)) == warned
+
+
+def test_warnings_name_the_operation_in_the_language_asked():
+    [spanish] = label_risk_warnings([Hue(op="hue", factor=0.4)], "natural", language="es")
+    [english] = label_risk_warnings([Hue(op="hue", factor=0.4)], "natural", language="en")
+    assert "hue" in spanish and "±72°" in spanish and "color" in spanish
+    assert "colour" in english and english != spanish
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_PIPELINES))
+def test_each_preset_pipeline_is_safe_for_its_kind_of_data(preset):
+    assert label_risk_warnings(PRESET_PIPELINES[preset], preset) == []
+
+
+def test_describe_pipeline_lists_operations_in_order_with_readable_strengths():
+    rows = describe_pipeline(AugmentationConfig().advanced, mixup=Mixing(alpha=0.2, probability=0.5),
+                             cutmix=None, language="es")
+    assert rows[0] == {"operation": "Volteo", "strength": "horizontal"}
+    assert rows[1] == {"operation": "Rotación", "strength": "±36°"}
+    assert rows[-1] == {"operation": "MixUp", "strength": "alpha 0.2, prob. 0.5"}
+    assert len(rows) == len(AugmentationConfig().advanced) + 1
+
+
+def test_mosaic_shows_the_original_first_and_the_requested_draws():
+    image = np.random.default_rng(5).integers(0, 256, (24, 24, 3)).astype(np.uint8)
+    fig = augmentation_mosaic(image, AugmentationConfig().advanced, draws=9, seed=0, language="en")
+    shown = [ax for ax in fig.axes if ax.get_visible() and ax.images]
+    assert len(shown) == 9
+    assert shown[0].get_title() == "Original"
+    assert np.array_equal(shown[0].images[0].get_array(), image)
+
+
+def test_mixing_figure_titles_are_mixed_labels_that_sum_to_one():
+    images = np.stack([np.full((16, 16, 3), value, np.uint8) for value in (0, 80, 160, 240)])
+    fig = mixing_figure(images, np.array([0, 1, 2, 0]), ["rosa", "azul", "verde"],
+                        Mixing(alpha=1.0), Mixing(alpha=1.0), seed=0)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(titles) == 8
+    for title in titles:
+        weights = [float(part.split()[0]) for part in title.split(" / ")]
+        assert sum(weights) == pytest.approx(1.0, abs=0.02)
+    with pytest.raises(ValueError, match="mixup"):
+        mixing_figure(images, np.array([0, 1, 2, 0]), ["rosa", "azul", "verde"], None, None)
+
+
+def test_mixed_label_text_orders_classes_by_weight():
+    assert mixed_label_text(np.array([0.37, 0.0, 0.63]), ["azul", "verde", "rosa"]) == "0.63 rosa / 0.37 azul"

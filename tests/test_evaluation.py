@@ -1,0 +1,306 @@
+"""Evaluation metrics, TTA, robustness, calibration, the metrics.json schema and the figures."""
+
+import json
+
+import jsonschema
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from keras import layers
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from sklearn import metrics as skm
+
+from reportgen import evaluation as ev
+from reportgen.config import EvaluationConfig
+from reportgen.figures import PAGE_WIDTH_IN
+from reportgen.figures import evaluation as figures
+from reportgen.record import write_json
+
+NUM_CLASSES = 6
+CLASS_NAMES = [f"class_{i}" for i in range(NUM_CLASSES)]
+IMAGE_SIZE = 16
+
+
+def tiny_model(seed: int) -> keras.Model:
+    """Same conventions as reportgen's models: raw 0-255 in, GAP -> Dropout -> logits -> softmax."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3))
+    x = layers.Rescaling(1 / 255)(inputs)
+    x = layers.Conv2D(8, 3, activation="relu")(x)
+    x = layers.GlobalAveragePooling2D(name="embedding")(x)
+    x = layers.Dropout(0.2)(x)
+    x = layers.Dense(NUM_CLASSES, name="logits")(x)
+    outputs = layers.Activation("softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {"baseline": tiny_model(0), "advanced": tiny_model(1)}
+
+
+@pytest.fixture(scope="module")
+def test_split():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(24, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
+    labels = rng.integers(0, NUM_CLASSES, size=24).astype(np.int64)
+    return images, labels
+
+
+@pytest.fixture
+def fixed_predictions():
+    rng = np.random.default_rng(1)
+    y_true = np.tile(np.arange(NUM_CLASSES), 10)
+    probs = rng.dirichlet(np.ones(NUM_CLASSES), size=len(y_true))
+    probs[np.arange(30), y_true[:30]] += 1.0  # half the images predicted right
+    return y_true, probs / probs.sum(axis=1, keepdims=True)
+
+
+def history_frame() -> pd.DataFrame:
+    rows = []
+    for pipeline, train, val in [("baseline", [0.5, 0.9, 0.95], [0.4, 0.6, 0.55]),
+                                 ("advanced", [0.4, 0.7, 0.8], [0.35, 0.6, 0.7])]:
+        for seed in (0, 1):
+            rows += [{"pipeline": pipeline, "seed": seed, "epoch": e, "accuracy": a, "val_accuracy": v,
+                      "val_loss": 1 - v} for e, (a, v) in enumerate(zip(train, val))]
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------- metrics
+
+
+def test_classification_metrics_match_scikit_learn(fixed_predictions):
+    y_true, probs = fixed_predictions
+    predicted = probs.argmax(axis=1)
+    result = ev.classification_metrics(y_true, probs, CLASS_NAMES, top_k=3)
+
+    precision, recall, f1, _ = skm.precision_recall_fscore_support(y_true, predicted, average="macro",
+                                                                   zero_division=0)
+    assert result["accuracy"] == pytest.approx(skm.accuracy_score(y_true, predicted))
+    assert result["accuracy"] == pytest.approx(0.5, abs=0.1)
+    assert result["loss"] == pytest.approx(skm.log_loss(y_true, probs))
+    assert result["top_k_accuracy"] == pytest.approx(skm.top_k_accuracy_score(y_true, probs, k=3))
+    assert result["macro_precision"] == pytest.approx(precision)
+    assert result["macro_recall"] == pytest.approx(recall)
+    assert result["macro_f1"] == pytest.approx(f1)
+    expected_confusion = skm.confusion_matrix(y_true, predicted, normalize="true")
+    np.testing.assert_allclose(result["confusion"], expected_confusion)
+    per_class_f1 = skm.f1_score(y_true, predicted, average=None, zero_division=0)
+    assert [row["f1"] for row in result["per_class"]] == pytest.approx(per_class_f1)
+    assert [row["support"] for row in result["per_class"]] == [10] * NUM_CLASSES
+
+
+def test_top_k_accuracy_is_none_without_more_classes_than_k(fixed_predictions):
+    y_true, probs = fixed_predictions
+    assert ev.classification_metrics(y_true, probs, CLASS_NAMES, top_k=NUM_CLASSES)["top_k_accuracy"] is None
+
+
+def test_most_confused_pairs_are_the_largest_off_diagonal_cells():
+    counts = np.array([[5, 3, 0], [1, 4, 0], [0, 6, 2]])
+    rows = ev.most_confused_pairs(counts, ["a", "b", "c"], limit=2)
+    assert [(r["true"], r["predicted"], r["count"]) for r in rows] == [("c", "b", 6), ("a", "b", 3)]
+    assert rows[0]["rate"] == pytest.approx(6 / 8)
+
+
+def test_train_val_gap_is_taken_at_the_best_validation_epoch():
+    history = history_frame()
+    assert ev.train_val_gap(history, "baseline") == pytest.approx(0.9 - 0.6)
+    assert ev.train_val_gap(history, "advanced", seed=1) == pytest.approx(0.8 - 0.7)
+    with pytest.raises(ValueError, match="val_accuracy"):
+        ev.train_val_gap(history.drop(columns="val_accuracy"), "baseline")
+    with pytest.raises(ValueError, match="'mixup'"):
+        ev.train_val_gap(history, "mixup")
+
+
+# --------------------------------------------------------------- calibration
+
+
+def test_ece_of_overconfident_and_of_calibrated_predictions():
+    y_true = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    overconfident = np.tile([0.9, 0.1], (8, 1))  # 90% confident, right on half of them
+    result = ev.calibration(y_true, overconfident)
+    assert result["ece"] == pytest.approx(0.4)
+    assert sum(result["count"]) == 8 and len(result["count"]) == ev.CALIBRATION_BINS
+    assert result["confidence"].count(None) == ev.CALIBRATION_BINS - 1
+
+    calibrated = np.array([[0.75, 0.25]] * 4 + [[0.25, 0.75]] * 4)
+    calibrated_labels = np.array([0, 0, 0, 1, 1, 1, 1, 0])  # 75% right at 75% confidence
+    assert ev.calibration(calibrated_labels, calibrated)["ece"] == pytest.approx(0.0)
+
+
+# ------------------------------------------------------- robustness and TTA
+
+
+@pytest.mark.parametrize("name", list(ev.PERTURBATION_LEVELS))
+def test_perturbations_grow_with_severity_and_keep_uint8(name):
+    images = np.random.default_rng(2).integers(0, 256, size=(4, 48, 48, 3), dtype=np.uint8)
+    changes = []
+    for severity in (1, 3, 5):
+        perturbed = ev.perturb(images, name, severity, seed=0)
+        assert perturbed.dtype == np.uint8 and perturbed.shape == images.shape
+        changes.append(np.abs(perturbed.astype(float) - images).mean())
+    assert 0 < changes[0] < changes[1] < changes[2]
+    np.testing.assert_array_equal(ev.perturb(images, name, 3, seed=0), ev.perturb(images, name, 3, seed=0))
+
+
+def test_perturb_names_the_bad_argument(test_split):
+    with pytest.raises(ValueError, match="fog"):
+        ev.perturb(test_split[0], "fog", 1)
+    with pytest.raises(ValueError, match="severity"):
+        ev.perturb(test_split[0], "blur", 6)
+
+
+def test_robustness_on_a_tiny_model(models, test_split):
+    images, labels = test_split
+    result = ev.robustness(models["baseline"], images, labels, severities=2)
+    clean = skm.accuracy_score(labels, ev.predict(models["baseline"], images).argmax(axis=1))
+    assert result["clean"] == pytest.approx(clean)
+    assert set(result["accuracy"]) == set(ev.PERTURBATION_LEVELS)
+    assert all(len(curve) == 2 for curve in result["accuracy"].values())
+    all_values = [v for curve in result["accuracy"].values() for v in curve]
+    assert result["mean_accuracy"] == pytest.approx(np.mean(all_values))
+    if clean > 0:
+        assert result["relative_accuracy"] == pytest.approx(result["mean_accuracy"] / clean)
+
+
+def test_tta_averages_flipped_and_shifted_views(models, test_split):
+    images, labels = test_split
+    views = ev.tta_views(images)
+    assert len(views) == 6
+    np.testing.assert_array_equal(views[1], images[:, :, ::-1])
+    np.testing.assert_array_equal(views[2][:, 1:], images[:, :-1])  # shifted down by one pixel
+    result = ev.tta_accuracy(models["baseline"], images, labels)
+    assert result["delta"] == pytest.approx(result["tta"] - result["plain"])
+    averaged = np.mean([ev.predict(models["baseline"], v) for v in views], axis=0)
+    assert result["tta"] == pytest.approx(skm.accuracy_score(labels, averaged.argmax(axis=1)))
+
+
+def test_embeddings_are_the_input_of_the_logits_layer(models, test_split):
+    model, images = models["baseline"], test_split[0]
+    features = ev.embeddings(model, images)
+    pooled = keras.Model(model.inputs, model.get_layer("embedding").output).predict(images, verbose=0)
+    assert features.shape == (len(images), 8)
+    np.testing.assert_allclose(features, pooled, rtol=1e-5)
+
+
+# ------------------------------------------------------------ the report
+
+
+@pytest.fixture(scope="module")
+def report(models, test_split):
+    images, labels = test_split
+    cfg = EvaluationConfig(top_k=3, severities=1)
+    per_model = {pipeline: [ev.evaluate_pipeline(model, images, labels, CLASS_NAMES, cfg, history_frame(),
+                                                 pipeline, seed) for seed in (0, 1)]
+                 for pipeline, model in models.items()}
+    return ev.build_report(per_model, CLASS_NAMES, language="en")
+
+
+def test_metrics_json_validates_against_its_schema(report, tmp_path):
+    path = tmp_path / "metrics.json"
+    write_json(path, report)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.validate(document, ev.MetricsReport.model_json_schema())
+    assert ev.MetricsReport.model_validate(document) == report
+    document["pipelines"]["baseline"]["seeds"][0]["accuracy"] = "high"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, ev.MetricsReport.model_json_schema())
+
+
+def test_report_aggregates_seeds_and_keeps_details(report):
+    baseline = report.pipelines["baseline"]
+    accuracies = [seed.accuracy for seed in baseline.seeds]
+    assert baseline.aggregate["accuracy"].values == accuracies
+    assert baseline.aggregate["accuracy"].mean == pytest.approx(np.mean(accuracies))
+    assert baseline.aggregate["accuracy"].std == pytest.approx(np.std(accuracies, ddof=1))
+    assert baseline.aggregate["train_val_gap"].mean == pytest.approx(0.3)
+    assert len(baseline.confusion) == NUM_CLASSES and len(baseline.per_class) == NUM_CLASSES
+    assert len(baseline.top_k_examples) == ev.TOP_K_EXAMPLES
+    assert len(baseline.top_k_examples[0].predictions) == 3
+    assert {f.metric for f in report.findings} >= {"accuracy", "train_val_gap", "ece", "tta_accuracy"}
+
+
+def test_metrics_table_holds_every_headline_number(report):
+    table = ev.metrics_table(report)
+    assert list(table.columns) == ["pipeline", "seed", "metric", "value"]
+    assert len(table) == 2 * 2 * len(ev.HEADLINE_METRICS)
+    row = table[(table.pipeline == "advanced") & (table.seed == 1) & (table.metric == "macro_f1")]
+    assert row.value.item() == pytest.approx(report.pipelines["advanced"].seeds[1].macro_f1)
+
+
+def test_evaluate_pipeline_skips_what_the_config_turns_off(models, test_split):
+    images, labels = test_split
+    cfg = EvaluationConfig(top_k=3, tta=False, robustness=False)
+    result = ev.evaluate_pipeline(models["baseline"], images, labels, CLASS_NAMES, cfg, None, "baseline", 0)
+    assert result["tta"] is None and result["robustness"] is None and result["train_val_gap"] is None
+    report = ev.build_report({"baseline": [result]}, CLASS_NAMES)
+    assert "tta_accuracy" not in report.pipelines["baseline"].aggregate
+    assert report.pipelines["baseline"].aggregate["accuracy"].std is None
+
+
+def test_build_report_refuses_test_splits_of_different_sizes(models, test_split):
+    images, labels = test_split
+    cfg = EvaluationConfig(top_k=3, tta=False, robustness=False)
+    full = ev.evaluate_pipeline(models["baseline"], images, labels, CLASS_NAMES, cfg, None, "baseline", 0)
+    half = ev.evaluate_pipeline(models["advanced"], images[:12], labels[:12], CLASS_NAMES, cfg, None,
+                                "advanced", 0)
+    with pytest.raises(ValueError, match="different sizes"):
+        ev.build_report({"baseline": [full], "advanced": [half]}, CLASS_NAMES)
+
+
+# ------------------------------------------------------------------ figures
+
+
+def _texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
+
+
+@pytest.mark.parametrize("num_classes, annotated", [(5, True), (30, False)])
+def test_confusion_matrix_numbers_only_when_readable(num_classes, annotated):
+    names = [f"flower_{i}" for i in range(num_classes)]
+    fig = figures.confusion_matrix(np.eye(num_classes), names, pipeline="advanced", language="en")
+    texts = _texts(fig)
+    assert ("1.00" in texts) is annotated
+    assert ("flower_1" in texts) is annotated
+    assert fig.get_figwidth() == pytest.approx(PAGE_WIDTH_IN)
+
+
+def test_figures_follow_the_page_language(report, test_split, models):
+    images, labels = test_split
+    pipelines = report.pipelines
+    drawn = {
+        language: [
+            figures.confusion_matrix(pipelines["baseline"].confusion, CLASS_NAMES, "baseline", language),
+            figures.top_k_figure(images, pipelines["advanced"].top_k_examples, "advanced", language),
+            figures.robustness_curves({p: r.robustness for p, r in pipelines.items()}, language),
+            figures.reliability_diagram({p: r.calibration for p, r in pipelines.items()}, language),
+        ]
+        for language in ("es", "en")
+    }
+    assert "Matriz de confusión normalizada — Baseline" in _texts(drawn["es"][0])
+    assert "Real: " + CLASS_NAMES[pipelines["advanced"].top_k_examples[0].true_index] in _texts(drawn["es"][1])
+    assert "Oclusión" in _texts(drawn["es"][2]) and "Occlusion" in _texts(drawn["en"][2])
+    assert "Diagrama de fiabilidad" in _texts(drawn["es"][3]) and "Reliability diagram" in _texts(drawn["en"][3])
+    for fig in drawn["es"] + drawn["en"]:
+        assert isinstance(fig, Figure)
+        assert fig.get_figwidth() == pytest.approx(PAGE_WIDTH_IN)
+
+
+def test_tsne_shows_both_pipelines_with_a_class_legend(models, test_split):
+    images, labels = test_split
+    features = {pipeline: ev.embeddings(model, images) for pipeline, model in models.items()}
+    fig = figures.tsne_figure(features, labels, CLASS_NAMES, "es", max_points=20)
+    texts = _texts(fig)
+    assert "Baseline" in texts and "Avanzado" in texts and "class_5" in texts
+    assert [len(ax.collections[0].get_offsets()) for ax in fig.axes] == [20, 20]
+
+
+def test_top_k_figure_marks_the_true_class(report, test_split):
+    example = report.pipelines["baseline"].top_k_examples[0]
+    fig = figures.top_k_figure(test_split[0], [example], "baseline", "en")
+    bar_colours = [to_hex(bar.get_facecolor()) for bar in fig.axes[1].patches]
+    expected = [figures.TRUE_CLASS_COLOR if p.class_index == example.true_index else figures.OTHER_CLASS_COLOR
+                for p in example.predictions]
+    assert bar_colours == [colour.lower() for colour in expected]

@@ -1,0 +1,203 @@
+"""The comparison protocol: shared settings and weights, determinism, best epoch, NaN guard."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from reportgen import training
+from reportgen.config import Mixing, RunParameters
+from reportgen.figures.training import lr_sensitivity, training_curves
+from reportgen.training import (HISTORY_COLUMNS, NAN_LOSS, OK, Pipeline, Protocol, TrainingBatches, compare,
+                                lr_sweep, pipelines_from_config, train_pipeline)
+
+SIZE, CLASSES = 16, 3
+
+
+def colour_data(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Images whose class is their brightest channel, with noise: learnable in an epoch or two."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, CLASSES, count)
+    images = rng.integers(0, 60, (count, SIZE, SIZE, 3)).astype(np.uint8)
+    images[np.arange(count), :, :, labels] += 150
+    return images, labels
+
+
+TRAIN, VAL = colour_data(36, seed=0), colour_data(18, seed=1)
+
+
+ADVANCED = ({"op": "flip"}, {"op": "brightness", "factor": 0.2})
+
+
+def parameters(advanced=ADVANCED, **training_overrides) -> RunParameters:
+    return RunParameters.model_validate({
+        "data": {"image_size": SIZE, "num_classes": CLASSES},
+        "evaluation": {"top_k": 1},
+        "augmentation": {"baseline": [{"op": "flip"}], "advanced": list(advanced),
+                         "mixup": {"alpha": 0.4, "probability": 1.0}},
+        "training": {"epochs": 2, "batch_size": 12, "seeds": [3], **training_overrides},
+    })
+
+
+@pytest.fixture(scope="module")
+def spied_comparison(tmp_path_factory):
+    """One comparison, with every call to train_pipeline recorded."""
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return train_pipeline(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "train_pipeline", spy)
+        checkpoints = tmp_path_factory.mktemp("checkpoints")
+        comparison = compare(parameters(), TRAIN, VAL, CLASSES, checkpoint_dir=checkpoints, progress=False)
+    return comparison, calls, checkpoints
+
+
+def test_both_pipelines_get_the_same_protocol_object_seed_and_initial_weights(spied_comparison):
+    comparison, calls, _ = spied_comparison
+    (baseline_args, _), (advanced_args, _) = calls
+    assert [args[1].name for args in (baseline_args, advanced_args)] == ["baseline", "advanced"]
+    assert baseline_args[0] is advanced_args[0] is comparison.protocol
+    for shared in (2, 3, 4, 5):  # train, val, num_classes, seed
+        assert baseline_args[shared] is advanced_args[shared]
+    assert baseline_args[6] is advanced_args[6]  # the initial weights
+    hashes = comparison.initial_weights_hash
+    assert hashes["baseline"] == hashes["advanced"] and set(hashes["baseline"]) == {3}
+
+
+def test_protocol_carries_every_setting_of_the_run():
+    params = parameters(optimizer="sgd", schedule="constant", early_stopping_patience=2, seeds=[1, 2])
+    protocol = Protocol.from_config(params)
+    assert (protocol.epochs, protocol.batch_size, protocol.optimizer) == (2, 12, "sgd")
+    assert protocol.learning_rate == 1e-3
+    assert (protocol.schedule, protocol.early_stopping_patience, protocol.seeds) == ("constant", 2, (1, 2))
+    assert (protocol.backbone, protocol.image_size) == ("small_cnn", SIZE)
+    assert protocol.mixed_precision is protocol.jit_compile is False  # no GPU in the test machine
+    rows = dict(protocol.as_table("en"))
+    assert rows["Optimizer"] == "sgd (momentum 0.9)" and rows["Early stopping"] == "patience 2"
+    assert rows["Seeds (weights and data order)"] == "1, 2"
+    assert len(protocol.as_table("es")) == len(rows)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        protocol.epochs = 3
+
+
+def test_on_a_gpu_both_pipelines_get_mixed_precision_and_xla_only_if_both_allow_it(monkeypatch):
+    monkeypatch.setattr(training, "gpu_available", lambda: True)
+    flip_and_brightness = Protocol.from_config(parameters())
+    assert flip_and_brightness.mixed_precision and flip_and_brightness.jit_compile
+    with_rotation = Protocol.from_config(parameters(advanced=[{"op": "rotation"}]))
+    assert with_rotation.mixed_precision and not with_rotation.jit_compile  # Keras cannot XLA a rotation
+
+
+def test_only_the_advanced_pipeline_mixes():
+    baseline, advanced = pipelines_from_config(parameters().augmentation)
+    assert baseline.mixup is None and advanced.mixup == Mixing(alpha=0.4, probability=1.0)
+
+
+def test_history_has_one_row_per_epoch_and_the_same_schedule_for_both(spied_comparison):
+    comparison, _, _ = spied_comparison
+    history = comparison.history
+    assert list(history.columns) == HISTORY_COLUMNS
+    baseline, advanced = (history[history.pipeline == name].reset_index(drop=True)
+                          for name in ("baseline", "advanced"))
+    assert list(baseline.epoch) == [1, 2] and list(baseline.phase) == [1, 1]
+    assert list(baseline.learning_rate) == list(advanced.learning_rate)
+    assert baseline.learning_rate[1] < baseline.learning_rate[0]  # cosine decay
+    assert (history.epoch_seconds > 0).all() and comparison.status == OK and comparison.seconds > 0
+
+
+def test_returned_classifiers_have_no_augmentation_and_keep_their_best_epoch(spied_comparison):
+    comparison, _, checkpoints = spied_comparison
+    images, labels = VAL
+    for (pipeline, seed), classifier in comparison.models.items():
+        assert not any(layer.name.startswith("random") for layer in classifier.layers)
+        accuracy = (classifier.predict(images, verbose=0).argmax(axis=1) == labels).mean()
+        best = comparison.history.loc[comparison.history.pipeline == pipeline, "val_accuracy"].max()
+        assert accuracy == pytest.approx(best, abs=1e-6)
+        assert (checkpoints / f"{pipeline}_seed{seed}.weights.h5").is_file()
+
+
+def test_same_seed_gives_identical_metrics_including_fine_tuning():
+    protocol = Protocol.from_config(parameters(epochs=1, fine_tune_epochs=1))
+    pipeline = Pipeline("advanced", tuple(parameters().augmentation.advanced), mixup=Mixing(alpha=0.4))
+    first, second = (train_pipeline(protocol, pipeline, TRAIN, VAL, CLASSES, seed=7).history
+                     for _ in range(2))
+    metrics = ["loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"]
+    pd.testing.assert_frame_equal(first[metrics], second[metrics])
+    assert list(first.phase) == [1, 2]
+    assert first.learning_rate[1] == pytest.approx(protocol.fine_tune_learning_rate)
+
+
+def test_nan_loss_stops_the_comparison_with_a_status():
+    images = TRAIN[0].astype(np.float32)
+    images[0, 0, 0, 0] = np.nan
+    comparison = compare(parameters(), (images, TRAIN[1]), VAL, CLASSES, progress=False)
+    assert comparison.status == NAN_LOSS
+    assert comparison.models == {}  # the baseline failed, nothing else ran
+    assert "'baseline', seed 3" in comparison.message and "learning_rate" in comparison.message
+
+
+def test_data_order_depends_on_seed_and_epoch_only():
+    images, labels = TRAIN
+    onehot = keras.utils.to_categorical(labels, CLASSES)
+    plain = TrainingBatches(images, onehot, 12, seed=0)
+    mixed = TrainingBatches(images, onehot, 12, seed=0, mixup=Mixing(alpha=1.0, probability=1.0))
+    for _ in range(2):
+        assert np.array_equal(plain.order, mixed.order)
+        batch_images, batch_labels = mixed[0]
+        assert batch_images.dtype == np.float32 and np.allclose(batch_labels.sum(axis=1), 1)
+        first_order = plain.order
+        plain.on_epoch_end(), mixed.on_epoch_end()
+    assert not np.array_equal(first_order, TrainingBatches(images, onehot, 12, seed=1).order)
+    assert len(plain) == 3
+
+
+def test_lr_sweep_runs_the_protocol_shortened_at_each_rate(monkeypatch):
+    seen = []
+
+    def fake_train(protocol, pipeline, train, val, num_classes, seed, **kwargs):
+        seen.append(protocol)
+        loss = np.nan if protocol.learning_rate > 1 else 0.5
+        history = pd.DataFrame({"loss": [loss, loss], "val_accuracy": [0.4, 0.6], "val_loss": [1.0, 0.9]})
+        return training.Run(pipeline.name, seed, None, history, OK if loss == 0.5 else NAN_LOSS, "")
+
+    monkeypatch.setattr(training, "train_pipeline", fake_train)
+    params = parameters(epochs=9, lr_sweep=[1e-3, 10.0], lr_sweep_epochs=2, fine_tune_epochs=3)
+    sweep = lr_sweep(params, TRAIN, VAL, CLASSES)
+    assert [p.learning_rate for p in seen] == [1e-3, 10.0]
+    assert {(p.epochs, p.fine_tune_epochs, p.batch_size) for p in seen} == {(2, 0, 12)}
+    assert list(sweep.columns) == ["pipeline", "lr", "val_accuracy", "val_loss", "status"]
+    assert sweep.val_accuracy[0] == 0.6 and sweep.val_loss[0] == 0.9
+    assert sweep.status[1] == NAN_LOSS and np.isnan(sweep.val_accuracy[1])
+    with pytest.raises(ValueError, match="training.lr_sweep"):
+        lr_sweep(parameters(), TRAIN, VAL, CLASSES)
+
+
+def test_training_curves_draw_both_pipelines_on_shared_axes():
+    rows = [{"pipeline": p, "seed": s, "epoch": e, "phase": 1 if e < 3 else 2, "loss": 1 / e, "accuracy": 0.5,
+             "val_loss": 1.5 / e + s, "val_accuracy": 0.4, "learning_rate": 1e-3, "epoch_seconds": 1.0}
+            for p in ("baseline", "advanced") for s in (0, 1) for e in (1, 2, 3)]
+    fig = training_curves(pd.DataFrame(rows), language="en")
+    loss_axes, accuracy_axes = fig.axes
+    labels = [line.get_label() for line in loss_axes.lines]
+    assert labels[:4] == ["Baseline · train", "Baseline · validation",
+                          "Advanced · train", "Advanced · validation"]
+    assert [line.get_linestyle() for line in loss_axes.lines[:2]] == ["--", "-"]
+    assert list(loss_axes.lines[1].get_ydata()) == pytest.approx([2.0, 1.25, 1.0])  # mean over the seeds
+    assert loss_axes.lines[-1].get_label() == "fine-tuning starts"
+
+
+def test_lr_sensitivity_marks_the_best_rate_and_the_failed_ones():
+    sweep = pd.DataFrame({"pipeline": "baseline", "lr": [1e-4, 1e-3, 1e-1],
+                          "val_accuracy": [0.5, 0.7, np.nan], "val_loss": [1.2, 0.8, np.nan],
+                          "status": [OK, OK, NAN_LOSS]})
+    fig = lr_sensitivity(sweep, language="en")
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert "best: 0.001" in labels and "NaN loss" in labels
+    assert fig.axes[0].get_xscale() == "log"
