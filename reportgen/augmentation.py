@@ -3,11 +3,17 @@
 A pipeline is the ordered list of operations declared in the run file (`AugmentationConfig`).
 `build_pipeline` turns it into a `keras.Sequential` of preprocessing layers that take and
 return float images in 0-255; they only act when called with `training=True`, so the same
-model can wrap them for training and skip them for evaluation. MixUp and CutMix change the
-labels too, so they work on a whole batch of images and one-hot labels, in NumPy.
+model can wrap them for training and skip them for evaluation. Consecutive geometric
+operations (flip, rotation, zoom, translation, crop) become one `RandomAffine` layer that
+resamples each image once. MixUp and CutMix change the labels too, so they work on a whole
+batch of images and one-hot labels, in NumPy.
 """
 
 from __future__ import annotations
+
+import functools
+import itertools
+import math
 
 import keras
 import numpy as np
@@ -18,40 +24,133 @@ from reportgen.config import (AugmentationConfig, AugmentationOp, Brightness, Co
                               RandomErasing, Rotation, Translation, Zoom)
 
 PIXEL_RANGE = (0.0, 255.0)
+GEOMETRIC_OPS = ("flip", "rotation", "zoom", "translation", "random_resized_crop")
+
+
+# ------------------------------------------------------------ geometric matrices
+#
+# Each geometric operation is a 3x3 matrix per image that takes an output pixel (x, y, 1)
+# to the input pixel it reads, the convention of `keras.ops.image.affine_transform`. The
+# formulas are those of the Keras layers of the same name, with pixel centres at integer
+# coordinates and the image centre at ((width - 1) / 2, (height - 1) / 2).
+
+def _matrices(a0, a1, a2, b0, b1, b2):
+    """Stack per-image coefficients into matrices [[a0, a1, a2], [b0, b1, b2], [0, 0, 1]]."""
+    zero, one = keras.ops.zeros_like(a0), keras.ops.ones_like(a0)
+    rows = [a0, a1 + zero, a2 + zero, b0 + zero, b1 + zero, b2 + zero, zero, zero, one]
+    return keras.ops.reshape(keras.ops.stack(rows, axis=1), (-1, 3, 3))
+
+
+def flip_matrices(flipped, mode: str, height, width):
+    """RandomFlip: mirror the flipped images; "horizontal_and_vertical" flips both axes at once."""
+    mirror = 1 - 2 * keras.ops.cast(flipped, "float32")  # -1 for a flipped image, 1 otherwise
+    keep = keras.ops.ones_like(mirror)
+    sign_x = mirror if mode in ("horizontal", "horizontal_and_vertical") else keep
+    sign_y = mirror if mode in ("vertical", "horizontal_and_vertical") else keep
+    # A sign of -1 reads x' = (width - 1) - x: exact, since it lands on pixel centres.
+    return _matrices(sign_x, 0, (1 - sign_x) / 2 * (width - 1), 0, sign_y, (1 - sign_y) / 2 * (height - 1))
+
+
+def rotation_matrices(degrees, height, width):
+    """RandomRotation: turn about the image centre, counter-clockwise for positive degrees."""
+    radians = degrees * (math.pi / 180)
+    cos, sin = keras.ops.cos(radians), keras.ops.sin(radians)
+    centre_x, centre_y = (width - 1) / 2, (height - 1) / 2
+    return _matrices(cos, -sin, centre_x - centre_x * cos + centre_y * sin,
+                     sin, cos, centre_y - centre_x * sin - centre_y * cos)
+
+
+def zoom_matrices(zoom, height, width):
+    """RandomZoom: read a region `zoom` times the image's size around its centre (above 1 zooms out)."""
+    return _matrices(zoom, 0, (width - 1) / 2 * (1 - zoom), 0, zoom, (height - 1) / 2 * (1 - zoom))
+
+
+def translation_matrices(shift_x, shift_y):
+    """RandomTranslation: move the content by (shift_x, shift_y) pixels, right and down if positive."""
+    return _matrices(keras.ops.ones_like(shift_x), 0, -shift_x, 0, 1, -shift_y)
+
+
+def crop_matrices(side, left, top):
+    """A square crop `side` times the image's side with its corner at (left, top), resized back."""
+    return _matrices(side, 0, left, 0, side, top)
+
+
+def compose(matrices: list):
+    """One matrix doing the operations in order: M1 @ M2 @ ... @ Mn.
+
+    The last operation's matrix acts first: the final pixel p reads the input of operation n
+    at Mn p, which reads the input of operation n - 1 at M(n-1) Mn p, and so on.
+    """
+    return functools.reduce(keras.ops.matmul, matrices)
+
+
+def warp(images, matrices):
+    """Resample each image once through its matrix: bilinear, reflect fill, like the Keras layers."""
+    transforms = keras.ops.reshape(matrices, (-1, 9))[:, :8]  # [a0, a1, a2, b0, b1, b2, 0, 0]
+    return keras.ops.image.affine_transform(images, transforms, interpolation="bilinear", fill_mode="reflect")
+
+
+def draw_matrices(op, batch_size, height, width, seed):
+    """One matrix per image for `op`, drawn from the same distribution as its Keras layer.
+
+    The draws follow the Keras layers call for call (same ranges, same order, same shapes
+    flattened), so a `seed` generator seeded like a Keras layer's draws the same numbers.
+    """
+    uniform = functools.partial(keras.random.uniform, (batch_size,), seed=seed)
+    match op.op:
+        case "flip":
+            return flip_matrices(uniform() <= 0.5, op.mode, height, width)
+        case "rotation":  # factor: a fraction of a full turn, either way
+            return rotation_matrices(uniform(-op.factor * 360, op.factor * 360), height, width)
+        case "zoom":  # the same zoom on both axes, as RandomZoom without width_factor
+            return zoom_matrices(uniform(1 - op.factor, 1 + op.factor), height, width)
+        case "translation":  # factor: a fraction of the size; Keras draws the vertical shift first
+            shift_y = uniform(-op.factor, op.factor) * height
+            return translation_matrices(uniform(-op.factor, op.factor) * width, shift_y)
+        case "random_resized_crop":  # area uniform in scale, position uniform inside the image
+            side = keras.ops.sqrt(uniform(*op.scale))
+            left = uniform() * (1 - side) * (width - 1)
+            return crop_matrices(side, left, uniform() * (1 - side) * (height - 1))
+    raise ValueError(f"{op.op!r} is not a geometric operation; geometric ones: {', '.join(GEOMETRIC_OPS)}")
 
 
 # ----------------------------------------------------------------- per-image layers
 
-class RandomResizedCropLayer(layers.Layer):
-    """Crop a random square covering a `scale` fraction of the image and resize it back.
+class RandomAffine(layers.Layer):
+    """Consecutive geometric operations as ONE warp per image.
 
-    Keras 3 has no such layer. The crop is one affine transform per image (the same
-    mechanism as `RandomZoom`), with a random area in `scale` and a random position;
-    unlike the Inception crop the aspect ratio stays square. Identity unless training.
+    Each operation draws its matrix as the Keras layer of the same name would (random
+    resized crop, which Keras lacks, keeps the area uniform in `scale` and the square inside
+    the image); the matrices are multiplied in order and each image is resampled once.
+    One warp instead of one per operation is faster and blurs less; it differs from the
+    chain of layers only near the border, where a chained layer reflects an intermediate
+    image that the fused warp never builds. Operation i draws from its own generator seeded
+    `seed + i`, as the i-th layer of `build_pipeline(..., seed=seed)` would: fused and
+    chained pipelines with one seed draw the same numbers. Identity unless training.
     """
 
-    def __init__(self, scale=(0.6, 1.0), seed=None, **kwargs):
+    def __init__(self, ops: list, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.scale = tuple(scale)
+        self.ops = as_ops(ops)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.supports_jit = False  # like RandomZoom: the TF image transform op has no XLA kernel
+        self.seed_generators = [keras.random.SeedGenerator(_seed_at(seed, position))
+                                for position in range(len(self.ops))]
+        # JAX builds the warp from ordinary array ops that XLA compiles; TensorFlow's warp
+        # kernel (ImageProjectiveTransformV3) has no XLA version.
+        self.supports_jit = keras.backend.backend() == "jax"
 
     def call(self, images, training=True):
+        images = keras.ops.cast(images, self.compute_dtype)
         if not training:
             return images
         batch_size, height, width = keras.ops.shape(images)[:3]
-        area = keras.random.uniform((batch_size,), *self.scale, seed=self.seed_generator)
-        side = keras.ops.sqrt(area)  # crop side as a fraction of the image side
-        left = keras.random.uniform((batch_size,), seed=self.seed_generator) * (1 - side) * width
-        top = keras.random.uniform((batch_size,), seed=self.seed_generator) * (1 - side) * height
-        zero = keras.ops.zeros_like(side)
-        # Output pixel (x, y) reads input pixel (side * x + left, side * y + top).
-        transforms = keras.ops.stack([side, zero, left, zero, side, top, zero, zero], axis=1)
-        return keras.ops.image.affine_transform(images, transforms, fill_mode="reflect")
+        height, width = keras.ops.cast(height, "float32"), keras.ops.cast(width, "float32")
+        matrices = [draw_matrices(op, batch_size, height, width, generator)
+                    for op, generator in zip(self.ops, self.seed_generators)]
+        return warp(images, compose(matrices))
 
     def get_config(self):
-        return {**super().get_config(), "scale": self.scale, "seed": self.seed}
+        return {**super().get_config(), "ops": [op.model_dump() for op in self.ops], "seed": self.seed}
 
 
 # One builder per operation of the run file; strengths mean what reportgen.config documents.
@@ -61,7 +160,7 @@ _LAYER_BUILDERS = {
     "zoom": lambda op, seed: layers.RandomZoom(op.factor, fill_mode="reflect", seed=seed),
     "translation": lambda op, seed: layers.RandomTranslation(op.factor, op.factor, fill_mode="reflect",
                                                              seed=seed),
-    "random_resized_crop": lambda op, seed: RandomResizedCropLayer(op.scale, seed=seed),
+    "random_resized_crop": lambda op, seed: RandomAffine([op], seed=seed),  # Keras has no such layer
     "brightness": lambda op, seed: layers.RandomBrightness(op.factor, value_range=PIXEL_RANGE, seed=seed),
     "contrast": lambda op, seed: layers.RandomContrast(op.factor, value_range=PIXEL_RANGE, seed=seed),
     # RandomHue rotates the hue by up to factor / 2 of the colour wheel, either way.
@@ -85,23 +184,54 @@ def as_ops(ops: list) -> list:
     return _OPS_ADAPTER.validate_python(list(ops))
 
 
-def build_pipeline(ops: list, seed: int | None = None, name: str = "augmentation") -> keras.Sequential:
+def _seed_at(seed: int | None, position: int) -> int | None:
+    return None if seed is None else seed + position
+
+
+def _fused_layers(ops: list, seed: int | None) -> list:
+    """Each run of consecutive geometric operations as one RandomAffine, the rest one layer each.
+
+    A run of flips alone stays RandomFlip layers: a flip needs no resampling.
+    """
+    pipeline_layers, position = [], 0
+    for geometric, run in itertools.groupby(ops, key=lambda op: op.op in GEOMETRIC_OPS):
+        run = list(run)
+        if geometric and any(op.op != "flip" for op in run):
+            pipeline_layers.append(RandomAffine(run, seed=_seed_at(seed, position)))
+        else:
+            pipeline_layers += [_LAYER_BUILDERS[op.op](op, _seed_at(seed, position + offset))
+                                for offset, op in enumerate(run)]
+        position += len(run)
+    return pipeline_layers
+
+
+def build_pipeline(ops: list, seed: int | None = None, name: str = "augmentation",
+                   fused: bool = True) -> keras.Sequential:
     """The per-image operations, in order, as Keras layers: float 0-255 in, float 0-255 out.
 
-    Each layer gets its own seed (seed + position) so two layers never draw the same numbers.
-    An empty list gives an identity pipeline, so "no augmentation" is a valid baseline.
+    The operation at position i draws from seed + i, so two operations never draw the same
+    numbers. `fused` (the default) turns each run of consecutive geometric operations into one
+    `RandomAffine` warp; `fused=False` gives one layer per operation, Keras' own where Keras
+    has one: the reference the fused layer is tested and benchmarked against. For one seed
+    both draw the same numbers. An empty list gives an identity pipeline, so "no augmentation"
+    is a valid baseline.
     """
     ops = as_ops(ops)
-    pipeline_layers = [
-        _LAYER_BUILDERS[op.op](op, None if seed is None else seed + position)
-        for position, op in enumerate(ops)
-    ]
+    if fused:
+        pipeline_layers = _fused_layers(ops, seed)
+    else:
+        pipeline_layers = [_LAYER_BUILDERS[op.op](op, _seed_at(seed, position))
+                           for position, op in enumerate(ops)]
     return keras.Sequential(pipeline_layers or [layers.Identity()], name=name)
 
 
-def supports_xla(ops: list) -> bool:
-    """Whether every layer of the pipeline can be XLA-compiled (Keras says no for the affine ones)."""
-    return all(layer.supports_jit for layer in build_pipeline(ops).layers)
+def supports_xla(ops: list, fused: bool = True) -> bool:
+    """Whether every layer of the pipeline can be XLA-compiled.
+
+    Keras says no for its rotation, zoom and translation layers; the fused RandomAffine can be
+    compiled on JAX, not on TensorFlow, whose warp kernel XLA cannot compile.
+    """
+    return all(layer.supports_jit for layer in build_pipeline(ops, fused=fused).layers)
 
 
 # ------------------------------------------------------------------ batch mixing

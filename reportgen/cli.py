@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ chatter hides the progress
     logging.basicConfig(level=logging.INFO, format="[reportgen] %(message)s", stream=sys.stderr)
     project = Project.at(args.project)
     try:

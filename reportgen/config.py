@@ -225,8 +225,18 @@ class RunFile(_Strict):
     title: str = Field(..., min_length=1, max_length=200)
     date: _dt.date | None = None
     language: Literal["es", "en"] = "es"
+    backend: Literal["tensorflow", "jax"] = Field(
+        "tensorflow", description="Keras backend the notebook runs on (jax: TensorFlow not needed, "
+                                  "except for TFDS data)")
     description: str = ""
     parameters: RunParameters = Field(default_factory=RunParameters)
+
+    @model_validator(mode="after")
+    def _backend_supports_data(self) -> "RunFile":
+        if self.backend == "jax" and self.parameters.data.source == "tfds":
+            raise ValueError("backend 'jax' cannot read TensorFlow Datasets here; use backend "
+                             "'tensorflow' or an embedded/folder source")
+        return self
 
 
 # ------------------------------------------------------------------- loading

@@ -213,6 +213,7 @@ def interpret(report: MetricsReport, language: str = "es") -> list[Finding]:
 ENERGY_LIFT = 1.5  # energy in the object at least this many times its area: the map looks at the object
 MODEL_ENERGY_DIFFERENCE = 0.05  # 5 points of energy: the smallest difference between models worth a sentence
 SANITY_MAX_SPEARMAN = 0.5  # above this, a map barely depends on the learned weights
+METHOD_NAMES = {"gradcam": "GradCAM", "gradcam_plus_plus": "Grad-CAM++", "integrated_gradients": "Integrated Gradients"}
 
 EXPLANATION_TEXT = {
     "es": {
@@ -257,7 +258,7 @@ def interpret_explanations(summary: dict, language: str = "es") -> list[str]:
     failures = [(name, method, rho) for name, methods in summary["sanity"].items()
                 for method, rho in methods.items() if rho > SANITY_MAX_SPEARMAN]
     for name, method, rho in failures:
-        sentences.append(text["sanity"].format(model=model_name[name], method=method,
+        sentences.append(text["sanity"].format(model=model_name[name], method=METHOD_NAMES.get(method, method),
                                                rho=f"{rho:.2f}".replace(".", "," if language == "es" else ".")))
     if summary["sanity"] and not failures:
         sentences.append(text["sanity_ok"].format(limit=f"{SANITY_MAX_SPEARMAN:g}".replace(".", "," if language == "es" else ".")))

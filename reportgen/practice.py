@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportgen.config import RunParameters
+from reportgen.figures import pipeline_label
 from reportgen.record import Recorder
 
 
@@ -82,8 +83,8 @@ class Practice:
         self.recorder.figure(
             figures.augmentation_mosaic(image, cfg.advanced, draws=cfg.mosaic_draws, seed=self.params.data.seed,
                                         language=self.language), "mosaic",
-            self.say("La misma imagen bajo varias realizaciones del pipeline avanzado.",
-                     "The same image under several draws of the advanced pipeline."))
+            self.say("La misma imagen (arriba a la izquierda, original) bajo varias realizaciones del pipeline avanzado.",
+                     "The same image (top left, the original) under several draws of the advanced pipeline."))
         if cfg.mixup or cfg.cutmix:
             self.recorder.figure(
                 figures.mixing_figure(dataset.train.images[:8], dataset.train.labels[:8], dataset.class_names,
@@ -109,9 +110,8 @@ class Practice:
         self.recorder.figure(figures.training_curves(comparison.history, language=self.language), "curves",
                              self.say("Curvas de entrenamiento (trazo discontinuo) y validación (continuo) de ambos pipelines, en los mismos ejes.",
                                       "Training (dashed) and validation (solid) curves of both pipelines on shared axes."))
-        if comparison.status != "ok":
-            self.recorder.json("status", {"status": comparison.status, "message": self.say(
-                "El entrenamiento se detuvo: la loss se volvió NaN.", "Training stopped: the loss became NaN.")})
+        if comparison.status != "ok":  # the runner marks the run failed and keeps the earlier results
+            self.recorder.json("status", {"status": comparison.status, "message": comparison.message})
         return comparison
 
     def lr_sweep(self, dataset) -> None:
@@ -213,8 +213,8 @@ class Practice:
             self.recorder.figure(figures.method_comparison(
                 test.images[index], maps, test.labels[index], predicted[name][index], dataset.class_names,
                 ig_gaps=gaps, language=self.language), f"methods_{name}", self.say(
-                    f"GradCAM, Grad-CAM++ e Integrated Gradients sobre las mismas imágenes (modelo {name}).",
-                    f"GradCAM, Grad-CAM++ and Integrated Gradients on the same images ({name} model)."))
+                    f"GradCAM, Grad-CAM++ e Integrated Gradients sobre las mismas imágenes (modelo {pipeline_label(name)}).",
+                    f"GradCAM, Grad-CAM++ and Integrated Gradients on the same images ({pipeline_label(name, 'en')} model)."))
         summary, curves = self._check_explanations(models, test, cfg)
         self.recorder.json("explanations", summary)
         self.recorder.figure(figures.deletion_insertion_figure(curves, language=self.language),

@@ -16,6 +16,7 @@ Layout of a results folder::
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 FIGURE_DPI = 110
+PNG_COLORS = 256  # a palette keeps figures of photos small enough to commit (results budget: 5 MB a run)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -52,6 +54,15 @@ def write_json(path: Path, value: Any) -> None:
     tmp.replace(path)
 
 
+def save_compressed_png(source, path: Path) -> None:
+    """Save an image as an optimised palette PNG: a third of the size, no visible loss at page width."""
+    from PIL import Image
+
+    with Image.open(source) as image:
+        palette = image.convert("RGB").quantize(colors=PNG_COLORS, method=Image.Quantize.FASTOCTREE)
+        palette.save(path, format="PNG", optimize=True)
+
+
 class Recorder:
     """Saves a notebook's evidence into its results folder (papermill's working directory)."""
 
@@ -76,8 +87,10 @@ class Recorder:
         import matplotlib.pyplot as plt
 
         path = self.dir / "figures" / f"{name}.png"
-        fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight", pil_kwargs={"optimize": True})
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
         plt.close(fig)
+        save_compressed_png(buffer, path)
         index_path = self.dir / "figures.json"
         index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
         index[name] = {"file": f"figures/{name}.png", "caption": caption}

@@ -34,6 +34,11 @@ def md_text(value) -> str:
     return text.replace("\n", " ")
 
 
+def code(value) -> str:
+    """Inline code for a user- or dataset-derived string: HTML-escaped, never Markdown."""
+    return f"<code>{html.escape(str(value), quote=False)}</code>"
+
+
 def number(value, digits: int = 3) -> str:
     if value is None:
         return "—"
@@ -82,7 +87,7 @@ def environment(templates_dir: Path) -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates_dir)), undefined=StrictUndefined,
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                       autoescape=False)
-    env.filters.update(md=md_text, number=number, percent=percent, points=points, duration=duration,
+    env.filters.update(md=md_text, code=code, number=number, percent=percent, points=points, duration=duration,
                        tojson=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(headline=headline, status_badge=status_badge)
     return env

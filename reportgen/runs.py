@@ -139,8 +139,10 @@ def cache_components(project: Project, run: Run) -> dict[str, str]:
 
 
 def notebook_parameters(run: Run) -> dict:
-    """What papermill injects: the validated parameters, defaults filled in, plus the page language."""
-    return {**run.config.parameters.model_dump(mode="json"), "language": run.config.language}
+    """What papermill injects: the validated parameters, defaults filled in, the page language and
+    the Keras backend (so a change of either re-executes the run)."""
+    return {**run.config.parameters.model_dump(mode="json"), "language": run.config.language,
+            "backend": run.config.backend}
 
 
 def cache_key(components: dict[str, str]) -> str:
@@ -237,6 +239,21 @@ def _notebook_log(path: Path):
         handler.close()
 
 
+@contextlib.contextmanager
+def _environment(**variables: str):
+    """Variables the kernel inherits (papermill starts it from this process's environment)."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _failure_details(notebook: Path) -> tuple[int | None, str]:
     """The failing cell's index and the error's last lines, from a partially executed notebook."""
     try:
@@ -319,7 +336,7 @@ def execute(project: Project, run: Run, components: dict[str, str] | None = None
     output = staging / "notebook.ipynb"
     error: BaseException | None = None
     try:
-        with _notebook_log(staging / "notebook.log"):
+        with _notebook_log(staging / "notebook.log"), _environment(KERAS_BACKEND=run.config.backend):
             papermill.execute_notebook(
                 str(project.notebook(run.config.notebook)), str(output),
                 parameters=parameters, cwd=str(staging), kernel_name=ensure_kernel(),

@@ -43,7 +43,10 @@ SGD_MOMENTUM = 0.9
 
 
 def gpu_available() -> bool:
-    return bool(keras.distribution.list_devices("gpu"))
+    try:
+        return bool(keras.distribution.list_devices("gpu"))
+    except RuntimeError:  # JAX raises instead of listing none when it has no GPU platform
+        return False
 
 
 # ---------------------------------------------------------------------- protocol

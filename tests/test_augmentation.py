@@ -1,15 +1,28 @@
-"""Each augmentation operation does what its name says, on images whose answer is known."""
+"""Each augmentation operation does what its name says, on images whose answer is known.
+
+The fused geometric layer (RandomAffine) is checked against the Keras layers it replaces:
+same draws for a seed, same matrices, same fill, and XLA where the backend allows it
+(`test_the_fused_layer_passes_under_the_jax_backend` reruns the XLA tests under JAX).
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from reportgen.augmentation import (PRESET_PIPELINES, build_pipeline, cutmix, describe_pipeline,
-                                    label_risk_warnings, mix_batch, mixup, supports_xla)
+from reportgen.augmentation import (PRESET_PIPELINES, RandomAffine, build_pipeline, cutmix,
+                                    describe_pipeline, label_risk_warnings, mix_batch, mixup,
+                                    rotation_matrices, supports_xla, warp)
 from reportgen.config import (AugmentationConfig, Brightness, Flip, Hue, Mixing, RandomErasing,
-                              RandomResizedCrop, Rotation, Saturation)
+                              RandomResizedCrop, Rotation, Saturation, Translation, Zoom)
 from reportgen.figures.augmentation import augmentation_mosaic, mixed_label_text, mixing_figure
 
 SIZE = 33  # odd, so the image has a centre pixel
@@ -97,10 +110,105 @@ def test_pipeline_is_reproducible_for_a_seed_and_accepts_plain_dicts():
         build_pipeline([{"op": "solarize"}])
 
 
+# ------------------------------------------------------------ fused geometric layer
+
+def smooth_image(size=SIZE):
+    """A slowly varying image: bilinear resampling once or several times gives nearly the same."""
+    rows, cols = np.mgrid[0:size, 0:size] / size
+    channel = 127 + 100 * np.sin(2 * np.pi * cols) * np.cos(np.pi * rows)
+    return np.stack([channel, 255 - channel, channel / 2], axis=-1).astype(np.float32)
+
+
+@pytest.mark.parametrize("op", [Flip(op="flip"), Flip(op="flip", mode="horizontal_and_vertical"),
+                                Rotation(op="rotation", factor=0.2), Zoom(op="zoom", factor=0.3),
+                                Translation(op="translation", factor=0.2)], ids=lambda op: op.op)
+def test_a_fused_operation_draws_and_warps_exactly_like_its_keras_layer(op):
+    # Same seed, same numbers drawn (so the same distribution), same matrix, same reflect fill.
+    images = np.random.default_rng(6).uniform(0, 255, (8, 24, 20, 3)).astype(np.float32)
+    keras_layer = build_pipeline([op], seed=4, fused=False)
+    fused = RandomAffine([op], seed=4)
+    assert type(keras_layer.layers[0]).__name__ != "RandomAffine"
+    np.testing.assert_allclose(fused(images, training=True), keras_layer(images, training=True), atol=1e-3)
+
+
+def test_a_fused_flip_is_exact():
+    image = np.random.default_rng(7).uniform(0, 255, (SIZE, SIZE, 3)).astype(np.float32)
+    out = np.asarray(RandomAffine([Flip(op="flip", mode="vertical")], seed=0)(copies(image), training=True))
+    flipped = [np.array_equal(o, image[::-1]) for o in out]
+    assert all(f or np.array_equal(o, image) for f, o in zip(flipped, out))
+    assert any(flipped) and not all(flipped)
+
+
+def test_a_positive_rotation_turns_counter_clockwise_about_the_centre_like_keras():
+    image = np.zeros((1, SIZE, SIZE, 3), np.float32)
+    centre, radius = SIZE // 2, 10
+    image[0, centre - radius, centre] = 255  # a dot straight above the centre
+    quarter_turn = rotation_matrices(keras.ops.convert_to_tensor([90.0]), SIZE, SIZE)
+    turned = np.asarray(warp(image, quarter_turn))[0, ..., 0]
+    assert np.unravel_index(np.argmax(turned), turned.shape) == (centre, centre - radius)  # now on the left
+    keras_turned = keras.layers.RandomRotation((0.25, 0.25), fill_mode="reflect")(image, training=True)
+    np.testing.assert_allclose(turned, np.asarray(keras_turned)[0, ..., 0], atol=1e-3)
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["flip-first", "translation-first"])
+def test_one_fused_warp_matches_the_chain_of_keras_layers_away_from_the_border(reverse):
+    # The same seed draws the same numbers; only resampling once instead of four times differs,
+    # and the border, where each chained layer reflects an image the fused warp never builds.
+    ops = [Flip(op="flip"), Rotation(op="rotation", factor=0.03), Zoom(op="zoom", factor=0.1),
+           Translation(op="translation", factor=0.1)]
+    ops = ops[::-1] if reverse else ops
+    images = copies(smooth_image())
+    fused = np.asarray(build_pipeline(ops, seed=1)(images, training=True))
+    chained = np.asarray(build_pipeline(ops, seed=1, fused=False)(images, training=True))
+    inner = (slice(None), slice(8, -8), slice(8, -8))
+    assert np.abs(fused[inner] - chained[inner]).max() < 3
+    assert np.abs(fused - images).mean() > 20  # and the operations did move the image
+
+
+def test_consecutive_geometric_operations_become_one_layer():
+    def layer_names(ops, fused=True):
+        return [type(layer).__name__ for layer in build_pipeline(ops, fused=fused).layers]
+
+    assert layer_names(AugmentationConfig().advanced) == [
+        "RandomAffine", "RandomBrightness", "RandomContrast", "RandomErasing"]
+    assert layer_names([Flip(op="flip"), Brightness(op="brightness")]) == ["RandomFlip", "RandomBrightness"]
+    mixed = [Zoom(op="zoom"), Brightness(op="brightness"), Flip(op="flip"), Rotation(op="rotation")]
+    assert layer_names(mixed) == ["RandomAffine", "RandomBrightness", "RandomAffine"]
+    assert layer_names([Flip(op="flip"), Zoom(op="zoom")], fused=False) == ["RandomFlip", "RandomZoom"]
+
+
 def test_xla_support_is_decided_by_the_layers():
+    fused_compiles = keras.backend.backend() == "jax"  # TensorFlow's warp kernel has no XLA version
     assert supports_xla([Flip(op="flip"), Brightness(op="brightness")])
-    assert not supports_xla([Flip(op="flip"), Rotation(op="rotation")])
-    assert not supports_xla([RandomResizedCrop(op="random_resized_crop")])
+    assert supports_xla([Flip(op="flip"), Rotation(op="rotation")]) == fused_compiles
+    assert supports_xla([RandomResizedCrop(op="random_resized_crop")]) == fused_compiles
+    assert not supports_xla([Flip(op="flip"), Rotation(op="rotation")], fused=False)  # Keras' layers
+
+
+def test_the_fused_pipeline_trains_under_xla_where_the_backend_allows():
+    ops = AugmentationConfig().advanced
+    if not supports_xla(ops):
+        pytest.skip(f"the {keras.backend.backend()} warp kernel cannot be XLA-compiled")
+    trainer = keras.Sequential([keras.Input((16, 16, 3)), build_pipeline(ops, seed=0),
+                                keras.layers.Flatten(), keras.layers.Dense(2)])
+    trainer.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    assert trainer.jit_compile  # Keras falls back to False if a layer refuses
+    history = trainer.fit(np.full((8, 16, 16, 3), 100, np.float32), np.zeros((8, 2), np.float32),
+                          batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="launches the JAX run from TensorFlow")
+def test_the_fused_layer_passes_under_the_jax_backend():
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed")
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(root)}
+    run = subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider",
+                          "-k", "xla and not jax_backend"],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "passed" in run.stdout and "skipped" not in run.stdout
 
 
 def two_images():

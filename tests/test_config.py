@@ -42,6 +42,9 @@ BAD_RUNS = [
     ("mixup alpha out of range", {"title": "x", "parameters": {"augmentation": {"mixup": {"alpha": -1}}}},
      "parameters.augmentation.mixup.alpha"),
     ("seeds empty", {"title": "x", "parameters": {"training": {"seeds": []}}}, "parameters.training.seeds"),
+    ("unknown backend", {"title": "x", "backend": "torch"}, "field 'backend'"),
+    ("jax with tfds", {"title": "x", "backend": "jax", "parameters": {"data": {"source": "tfds", "name": "cifar10"}}},
+     "backend 'jax' cannot read TensorFlow Datasets"),
 ]
 
 

@@ -78,3 +78,20 @@ def test_second_report_executes_nothing(demo_site, monkeypatch):
     monkeypatch.setattr(runs_module, "execute", lambda *a, **k: calls.append(a))
     assert main(["--project", str(demo_site), "report", "--quiet"]) == 0
     assert calls == []
+
+
+def test_the_practice_runs_on_the_jax_backend(tmp_path):
+    """`backend: jax` in a run file: the same notebook, executed by a kernel where Keras runs on JAX."""
+    pytest.importorskip("jax")
+    from conftest import TINY_PARAMETERS, make_project, write_run
+
+    root = make_project(tmp_path / "portfolio")
+    parameters = {**TINY_PARAMETERS, "training": {**TINY_PARAMETERS["training"], "lr_sweep": None}}
+    write_run(root, "on_jax", notebook="augmentation_xai", backend="jax", parameters=parameters)
+    assert main(["--project", str(root), "run", "--quiet"]) == 0
+    results = root / "experiments" / "results" / "on_jax"
+    notebook = (results / "notebook.ipynb").read_text()
+    assert "backend jax" in notebook
+    metrics = json.loads((results / "metrics.json").read_text())
+    assert set(metrics["pipelines"]) == {"baseline", "advanced"}
+    assert json.loads((results / "explanations.json").read_text())["checks"]["advanced"]["gradcam"]

@@ -99,3 +99,17 @@ def test_concurrent_reports_do_not_corrupt_results(project):
     executions = sum(err.count("executing tiny.ipynb") for err in errors)
     assert executions == 2  # each run executed once: the second process waited, then found them fresh
     assert not list(proj.results_dir.glob(".staging-*")) and not list(proj.results_dir.glob(".old-*"))
+
+
+def test_a_failure_status_from_the_notebook_fails_the_run(project):
+    """The notebook catches a NaN loss itself and says so in status.json: the run is failed, not ok."""
+    write_notebook(project / "experiments" / "nan.ipynb", """
+        from reportgen.record import Recorder
+        Recorder(".").json("status", {"status": "nan_loss", "message": "la loss se volvió NaN en la época 3"})
+    """)
+    write_run(project, "diverges", notebook="nan")
+    assert main(["--project", str(project), "run", "--quiet"]) == EXIT_FAILED
+    proj = Project.at(project)
+    failed = json.loads((proj.failed_results("diverges") / "run.json").read_text())
+    assert failed["status"] == "failed" and "NaN en la época 3" in failed["error_summary"]
+    assert not proj.results("diverges").exists()

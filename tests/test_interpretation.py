@@ -149,6 +149,6 @@ def test_explanations_reading_flags_a_failed_sanity_check():
     from reportgen.interpretation import interpret_explanations
 
     sentences = interpret_explanations(_explanation_summary(0.6, 0.6, rho=0.9), "es")
-    assert any("Baseline, gradcam" in s and "no es una explicación fiable" in s for s in sentences)
+    assert any("Baseline, GradCAM" in s and "no es una explicación fiable" in s for s in sentences)
     assert not any("pasa para todos" in s for s in sentences)
     assert not any("concentra más energía" in s for s in sentences)  # equal energies: no comparison
