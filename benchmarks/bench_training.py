@@ -193,7 +193,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     record = {"benchmark": "training_step", "date": datetime.datetime.now().isoformat(timespec="seconds"),
               "device": device, "keras_backend": keras.backend.backend(),
-              "settings": {**vars(args), "out": str(out)},
+              "settings": {**vars(args), "out": out.name},  # no local paths in committed results
               "pipeline": [op.model_dump() for op in AugmentationConfig().advanced],
               "results": results, "skipped": skipped}
     out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
