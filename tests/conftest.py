@@ -101,3 +101,20 @@ def demo_site(tmp_path_factory) -> Path:
               title="Corrida mínima", date="2026-11-23")
     assert main(["--project", str(root), "report", "--quiet"]) == 0
     return root
+
+
+def run_under_jax(test_file: str, selection: str, allow_skips: bool = False) -> None:
+    """Re-run tests of `test_file` in a subprocess whose Keras runs on JAX (skips without jax)."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(REPO)}
+    run = subprocess.run([sys.executable, "-m", "pytest", test_file, "-q", "-p", "no:cacheprovider",
+                          "-k", selection], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "passed" in run.stdout
+    assert allow_skips or "skipped" not in run.stdout.splitlines()[-1]

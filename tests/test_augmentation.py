@@ -7,11 +7,6 @@ same draws for a seed, same matrices, same fill, and XLA where the backend allow
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -24,6 +19,8 @@ from reportgen.augmentation import (PRESET_PIPELINES, RandomAffine, build_pipeli
 from reportgen.config import (AugmentationConfig, Brightness, Flip, Hue, Mixing, RandomErasing,
                               RandomResizedCrop, Rotation, Saturation, Translation, Zoom)
 from reportgen.figures.augmentation import augmentation_mosaic, mixed_label_text, mixing_figure
+
+from conftest import run_under_jax
 
 SIZE = 33  # odd, so the image has a centre pixel
 
@@ -200,15 +197,7 @@ def test_the_fused_pipeline_trains_under_xla_where_the_backend_allows():
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="launches the JAX run from TensorFlow")
 def test_the_fused_layer_passes_under_the_jax_backend():
-    if importlib.util.find_spec("jax") is None:
-        pytest.skip("jax is not installed")
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(root)}
-    run = subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider",
-                          "-k", "xla and not jax_backend"],
-                         cwd=root, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "passed" in run.stdout and "skipped" not in run.stdout
+    run_under_jax(__file__, "xla and not jax_backend")
 
 
 def two_images():

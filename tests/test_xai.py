@@ -5,11 +5,7 @@ JAX backend (`test_the_methods_pass_under_the_jax_backend`) when jax is installe
 """
 
 import functools
-import importlib.util
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -20,6 +16,8 @@ from matplotlib.figure import Figure
 from reportgen import xai
 from reportgen.figures.xai import deletion_insertion_figure, explanation_grid, method_comparison
 from reportgen.xai_checks import DeletionInsertion, energy_in_mask, pointing_game
+
+from conftest import run_under_jax
 
 SIZE = 16
 REGION = np.zeros((SIZE, SIZE), dtype=bool)
@@ -283,15 +281,7 @@ def test_deletion_insertion_figure_reports_the_mean_areas():
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="launches the JAX run from TensorFlow")
 def test_the_methods_pass_under_the_jax_backend():
-    if importlib.util.find_spec("jax") is None:
-        pytest.skip("jax is not installed")
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(root)}
-    run = subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider",
-                          "-k", "not figure and not grid and not comparison"],
-                         cwd=root, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "passed" in run.stdout
+    run_under_jax(__file__, "not figure and not grid and not comparison", allow_skips=True)
 
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="checks the JAX run itself")
