@@ -10,8 +10,8 @@ import argparse
 import os
 import time
 
-from reportgen.config import DataConfig
-from reportgen.data.embedded import generate_split
+from reportgen.practice.config import DataConfig
+from reportgen.practice.data.embedded import generate_split
 
 
 def main() -> None:

@@ -4,12 +4,12 @@
         [--repeats 3] [--models efficientnetb0 small_cnn] [--xla auto|off] [--out PATH]
     KERAS_BACKEND=jax python benchmarks/bench_training.py ...    # the same on JAX
 
-Each model (weights=None) trains as reportgen.training builds it, `augmentation -> classifier`,
+Each model (weights=None) trains as reportgen.practice.training builds it, `augmentation -> classifier`,
 on one fixed batch of random 0-255 images fed from NumPy every step, under three pipelines:
 none, the default advanced pipeline as one Keras layer per operation (`fused=False`), and the
 same pipeline fused (`RandomAffine`, the default). On a GPU the classifier runs in
 mixed_float16, as in training. `--xla auto` lets Keras decide (XLA when every layer allows
-it, except TensorFlow on a CPU; reportgen.training uses XLA only on a GPU); `--xla off`
+it, except TensorFlow on a CPU; reportgen.practice.training uses XLA only on a GPU); `--xla off`
 never uses it. With torch and timm importable, timm's efficientnet_b0 is timed too, without
 augmentation, for reference.
 Writes a JSON (default benchmarks/results/training-<backend>-<device>-<date>.json) and prints a table.
@@ -28,10 +28,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from reportgen.augmentation import build_pipeline
-from reportgen.config import AugmentationConfig, ModelConfig
-from reportgen.models import build_classifier
-from reportgen.training import dtype_policy, gpu_available
+from reportgen.practice.augmentation import build_pipeline
+from reportgen.practice.config import AugmentationConfig, ModelConfig
+from reportgen.practice.models import build_classifier
+from reportgen.practice.training import dtype_policy, gpu_available
 
 VARIANTS = {"none": ([], True), "keras_layers": (AugmentationConfig().advanced, False),
             "fused": (AugmentationConfig().advanced, True)}  # name: (operations, fused)
@@ -78,7 +78,7 @@ class RepeatedBatch(keras.utils.PyDataset):
 
 
 def build_trainer(backbone: str, variant: str, args) -> keras.Model:
-    """`augmentation -> classifier` as reportgen.training builds it, compiled for training."""
+    """`augmentation -> classifier` as reportgen.practice.training builds it, compiled for training."""
     ops, fused = VARIANTS[variant]
     augmentation = build_pipeline(ops, seed=0, fused=fused)
     with dtype_policy(gpu_available()):

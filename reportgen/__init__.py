@@ -1,9 +1,12 @@
-"""reportgen: experiments on data augmentation and explainability, rendered as a portfolio site.
+"""reportgen: experiment notebooks executed with papermill and published as a MkDocs Material portfolio.
 
-Modules, one concept each:
-- config: the run file schema;  runs: execution, cache and locking;  record / harvest: results in and out
-- data, augmentation, models, training, evaluation, xai, xai_checks, figures: the practice itself
-- render, site, cli: Markdown pages, the MkDocs build and the command line
+Two halves joined by one contract:
+- the practice (`reportgen.practice`): the course's data, augmentation, models, training,
+  evaluation and explanations, called by the shipped notebook; it records numbers through
+  `reportgen.record`;
+- the generator: `runs` (run files, cache, execution, lock), `harvest` and `results` (a results
+  folder read back without ML libraries), `render` (pages), `site` and `cli`.
+`errors` holds the one exception hierarchy and the exit codes.
 """
 
 __version__ = "0.1.0"

@@ -11,13 +11,10 @@ import os
 import sys
 import time
 
-from reportgen.config import ConfigError
+from reportgen.errors import EXIT_FAILED, EXIT_OK, ConfigError, ReportgenError
 from reportgen.project import Project
 
 log = logging.getLogger("reportgen")
-
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -57,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](project, args)
     except ConfigError as exc:
         print(f"reportgen: invalid configuration, nothing was executed or changed.\n{exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return exc.exit_code
+    except ReportgenError as exc:
+        print(f"reportgen: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 def _runs(project: Project, args):
@@ -93,13 +93,9 @@ def cmd_render(project: Project, args) -> int:
 
 
 def cmd_build(project: Project, args) -> int:
-    from reportgen.site import BuildFailed, build
+    from reportgen.site import build
 
-    try:
-        build(project)
-    except BuildFailed as exc:
-        log.error("%s", exc)
-        return EXIT_FAILED
+    build(project)
     log.info("site built in site/")
     return EXIT_OK
 
@@ -122,13 +118,9 @@ def cmd_report(project: Project, args) -> int:
 
 
 def cmd_publish(project: Project, args) -> int:
-    from reportgen.site import BuildFailed, publish
+    from reportgen.site import publish
 
-    try:
-        publish(project)
-    except BuildFailed as exc:
-        log.error("%s", exc)
-        return EXIT_FAILED
+    publish(project)
     return EXIT_OK
 
 

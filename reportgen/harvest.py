@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from reportgen.config import RunFile
 from reportgen.project import Project
-from reportgen.runs import Run, read_run_json
+from reportgen.results import read_run_json
+from reportgen.runs import Run
+from reportgen.runs.config import RunFile
 
 
 @dataclass

@@ -5,11 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from reportgen.errors import BuildFailed
 from reportgen.project import Project
-
-
-class BuildFailed(RuntimeError):
-    """mkdocs reported an error or, in strict mode, a warning (a broken link or image)."""
 
 
 def _mkdocs(project: Project, *args: str) -> subprocess.CompletedProcess:

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from reportgen.augmentation import (PRESET_PIPELINES, RandomAffine, build_pipeline, cutmix,
+from reportgen.practice.augmentation import (PRESET_PIPELINES, RandomAffine, build_pipeline, cutmix,
                                     describe_pipeline, label_risk_warnings, mix_batch, mixup,
                                     rotation_matrices, supports_xla, warp)
-from reportgen.config import (AugmentationConfig, Brightness, Flip, Hue, Mixing, RandomErasing,
+from reportgen.practice.config import (AugmentationConfig, Brightness, Flip, Hue, Mixing, RandomErasing,
                               RandomResizedCrop, Rotation, Saturation, Translation, Zoom)
-from reportgen.figures.augmentation import augmentation_mosaic, mixed_label_text, mixing_figure
+from reportgen.practice.figures.augmentation import augmentation_mosaic, mixed_label_text, mixing_figure
 
 from conftest import run_under_jax
 

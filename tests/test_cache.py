@@ -8,9 +8,11 @@ import shutil
 import nbformat
 import pytest
 
-from reportgen import runs as runs_module
+from reportgen.runs import cache as cache_module
+from reportgen.runs import execution as runs_module
 from reportgen.project import Project
-from reportgen.runs import discover, execute, package_code_hash, state_of
+from reportgen.runs import discover, execute, state_of
+from reportgen.runs.cache import package_code_hash
 
 from conftest import write_run
 
@@ -62,24 +64,24 @@ def test_notebook_markdown_change_keeps_it_fresh(executed):
 
 def test_package_code_change_makes_it_stale(executed, monkeypatch):
     real = package_code_hash()
-    monkeypatch.setattr(runs_module, "package_code_hash", lambda: real + "-edited")
+    monkeypatch.setattr(cache_module, "package_code_hash", lambda: real + "-edited")
     assert _state(executed).changed == ["package"]
 
 
 def test_package_hash_follows_result_code_not_presentation_code(tmp_path):
     package = tmp_path / "reportgen"
-    shutil.copytree(runs_module.Path(runs_module.__file__).parent, package,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(cache_module.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
     before = package_code_hash(package)
-    (package / "render.py").write_text((package / "render.py").read_text() + "\n# cosmetic\n")
+    for presentation in ("render/pages.py", "cli.py", "harvest.py"):
+        (package / presentation).write_text((package / presentation).read_text() + "\n# cosmetic\n")
     assert package_code_hash(package) == before
     (package / "record.py").write_text((package / "record.py").read_text() + "\nX = 1\n")
     assert package_code_hash(package) != before
 
 
 def test_library_version_change_makes_it_stale(executed, monkeypatch):
-    real = runs_module.library_versions()
-    monkeypatch.setattr(runs_module, "library_versions", lambda: {**real, "keras": "99.0"})
+    real = cache_module.library_versions()
+    monkeypatch.setattr(cache_module, "library_versions", lambda: {**real, "keras": "99.0"})
     assert _state(executed).changed == ["libraries"]
 
 

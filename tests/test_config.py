@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from reportgen.cli import EXIT_CONFIG, main
-from reportgen.config import ConfigError, load_run_file
+from reportgen.cli import main
+from reportgen.errors import EXIT_CONFIG
+from reportgen.errors import ConfigError
+from reportgen.runs.config import load_run_file
 
 from conftest import write_run
 
@@ -92,7 +94,7 @@ def test_cli_rejects_bad_run_before_touching_anything(project, capsys):
 
 
 def test_defaults_are_a_valid_demo():
-    from reportgen.config import RunFile
+    from reportgen.runs.config import RunFile
 
     run = RunFile(title="demo")
     assert run.parameters.data.source == "embedded"

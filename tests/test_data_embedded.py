@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from reportgen.config import DataConfig
-from reportgen.data import DataSourceError, data_identity, embedded, load_dataset
-from reportgen.data.embedded import PLAIN, flower_classes, generate_split
+from reportgen.practice.config import DataConfig
+from reportgen.practice.data import DataSourceError, data_identity, embedded, load_dataset
+from reportgen.practice.data.embedded import PLAIN, flower_classes, generate_split
 
 SMALL = dict(image_size=24, train_size=60, val_size=10, test_size=20)
 

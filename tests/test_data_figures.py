@@ -4,9 +4,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from reportgen.config import DataConfig
-from reportgen.data import load_dataset
-from reportgen.figures.data import MAX_CLASSES_SHOWN, class_distribution, samples_grid
+from reportgen.practice.config import DataConfig
+from reportgen.practice.data import load_dataset
+from reportgen.practice.figures.data import MAX_CLASSES_SHOWN, class_distribution, samples_grid
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reportgen.config import DataConfig
-from reportgen.data import DataSourceError, data_identity, load_dataset
+from reportgen.practice.config import DataConfig
+from reportgen.practice.data import DataSourceError, data_identity, load_dataset
 
 CLASS_COLOURS = {"amapola": (220, 30, 30), "lavanda": (120, 60, 200), "margarita": (240, 240, 240)}
 PER_CLASS = 8
@@ -111,8 +111,8 @@ def test_embedded_and_folder_sources_work_without_tensorflow(image_folder, tmp_p
         import sys, warnings
         sys.modules["tensorflow"] = None  # any `import tensorflow` now raises ImportError
         warnings.simplefilter("ignore")
-        from reportgen.config import DataConfig
-        from reportgen.data import load_dataset
+        from reportgen.practice.config import DataConfig
+        from reportgen.practice.data import load_dataset
         load_dataset(DataConfig(image_size=16, train_size=20, val_size=5, test_size=5))
         load_dataset(DataConfig(source="folder", path={str(root)!r}, image_size=16, val_size=6, test_size=6))
         print("ok")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reportgen.config import DataConfig
-from reportgen.data import DataSourceError, data_identity, load_dataset
-from reportgen.data.dataset import mask_array
+from reportgen.practice.config import DataConfig
+from reportgen.practice.data import DataSourceError, data_identity, load_dataset
+from reportgen.practice.data.dataset import mask_array
 
 tfds = pytest.importorskip("tensorflow_datasets")
 

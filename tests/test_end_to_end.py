@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from reportgen import runs as runs_module
+from reportgen.runs import execution as runs_module
 from reportgen.cli import main
 
 pytestmark = pytest.mark.slow

@@ -12,10 +12,10 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from sklearn import metrics as skm
 
-from reportgen import evaluation as ev
-from reportgen.config import EvaluationConfig
-from reportgen.figures import PAGE_WIDTH_IN
-from reportgen.figures import evaluation as figures
+from reportgen.practice import evaluation as ev
+from reportgen.practice.config import EvaluationConfig
+from reportgen.practice.figures import PAGE_WIDTH_IN
+from reportgen.practice.figures import evaluation as figures
 from reportgen.record import write_json
 
 NUM_CLASSES = 6

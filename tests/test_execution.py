@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 
-import pytest
 
-from reportgen.cli import EXIT_FAILED, main
+from reportgen.cli import main
+from reportgen.errors import EXIT_FAILED
 from reportgen.project import Project
 from reportgen.runs import discover, execute, state_of
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from reportgen import evaluation as ev
-from reportgen.interpretation import MIN_DIFFERENCE, interpret
+from reportgen.practice import evaluation as ev
+from reportgen.practice.interpretation import MIN_DIFFERENCE, interpret
 
 NUM_CLASSES = 4
 CLASS_NAMES = ["daisy", "rose", "tulip", "iris"]
@@ -133,7 +133,7 @@ def _explanation_summary(baseline_energy, advanced_energy, rho=0.1, shortcut=0.0
 
 
 def test_explanations_reading_follows_where_the_map_looks():
-    from reportgen.interpretation import interpret_explanations
+    from reportgen.practice.interpretation import interpret_explanations
 
     on_object = interpret_explanations(_explanation_summary(0.6, 0.7), "es")
     assert "Baseline: el 60,0 % de la energía" in on_object[0] and "mira el objeto" in on_object[0]
@@ -146,7 +146,7 @@ def test_explanations_reading_follows_where_the_map_looks():
 
 
 def test_explanations_reading_flags_a_failed_sanity_check():
-    from reportgen.interpretation import interpret_explanations
+    from reportgen.practice.interpretation import interpret_explanations
 
     sentences = interpret_explanations(_explanation_summary(0.6, 0.6, rho=0.9), "es")
     assert any("Baseline, GradCAM" in s and "no es una explicación fiable" in s for s in sentences)

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from reportgen.config import ModelConfig
-from reportgen.models import WeightsUnavailableError, build_classifier, unfreeze_top_layers
+from reportgen.practice.config import ModelConfig
+from reportgen.practice.models import WeightsUnavailableError, build_classifier, unfreeze_top_layers
 
 RAW = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
 

@@ -7,10 +7,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from reportgen.cli import main
-from reportgen.harvest import harvest_all
-from reportgen.project import Project
-from reportgen.render import GENERATED_MARKER, Renderer, md_text
-from reportgen.runs import discover, execute
+from reportgen.render.pages import GENERATED_MARKER, md_text
 
 from conftest import write_run
 

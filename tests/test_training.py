@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen import training
-from reportgen.config import Mixing, RunParameters
-from reportgen.figures.training import lr_sensitivity, training_curves
-from reportgen.training import (HISTORY_COLUMNS, NAN_LOSS, OK, Pipeline, Protocol, TrainingBatches, compare,
+from reportgen.practice import training
+from reportgen.practice.config import Mixing, RunParameters
+from reportgen.practice.figures.training import lr_sensitivity, training_curves
+from reportgen.practice.training import (HISTORY_COLUMNS, NAN_LOSS, OK, Pipeline, Protocol, TrainingBatches, compare,
                                 lr_sweep, pipelines_from_config, train_pipeline)
 
 SIZE, CLASSES = 16, 3

@@ -13,9 +13,9 @@ import pytest
 from keras import layers
 from matplotlib.figure import Figure
 
-from reportgen import xai
-from reportgen.figures.xai import deletion_insertion_figure, explanation_grid, method_comparison
-from reportgen.xai_checks import DeletionInsertion, energy_in_mask, pointing_game
+from reportgen.practice import xai
+from reportgen.practice.figures.xai import deletion_insertion_figure, explanation_grid, method_comparison
+from reportgen.practice.xai_checks import DeletionInsertion, energy_in_mask, pointing_game
 
 from conftest import run_under_jax
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from reportgen import xai
-from reportgen.xai_checks import (
+from reportgen.practice import xai
+from reportgen.practice.xai_checks import (
     deletion_insertion,
     energy_in_mask,
     pointing_game,

@@ -19,7 +19,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from reportgen.config import ModelConfig
+from reportgen.practice.config import ModelConfig
 
 APPLICATIONS = {
     "mobilenetv2": keras.applications.MobileNetV2,

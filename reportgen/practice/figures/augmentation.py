@@ -8,9 +8,9 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from reportgen import augmentation
-from reportgen.config import Mixing
-from reportgen.figures import PAGE_WIDTH_IN
+from reportgen.practice import augmentation
+from reportgen.practice.config import Mixing
+from reportgen.practice.figures import PAGE_WIDTH_IN
 
 TEXT = {
     "es": {"original": "Original", "draw": "Variante {n}", "mixup": "MixUp", "cutmix": "CutMix",

@@ -4,7 +4,7 @@ All three deliver a `Dataset` of NumPy arrays (uint8 images, int64 labels, optio
 object masks) and the same facts, so nothing downstream knows where the pixels came from.
 """
 
-from reportgen.data.dataset import Dataset, DataSourceError, Split
-from reportgen.data.sources import data_identity, load_dataset
+from reportgen.practice.data.dataset import Dataset, DataSourceError, Split
+from reportgen.practice.data.sources import data_identity, load_dataset
 
 __all__ = ["Dataset", "DataSourceError", "Split", "data_identity", "load_dataset"]

@@ -1,6 +1,6 @@
 """Figures of the evaluation: confusion matrix, top-k predictions, t-SNE, robustness, calibration.
 
-Each function draws numbers already computed by `reportgen.evaluation` (the sections of a
+Each function draws numbers already computed by `reportgen.practice.evaluation` (the sections of a
 `MetricsReport`, or the embeddings) and returns a Figure ~PAGE_WIDTH_IN wide.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from sklearn.manifold import TSNE
 
-from reportgen.figures import PAGE_WIDTH_IN, PIPELINE_COLORS, pipeline_label
+from reportgen.practice.figures import PAGE_WIDTH_IN, PIPELINE_COLORS, pipeline_label
 
 MAX_ANNOTATED_CLASSES = 20  # above this, the confusion matrix has no per-cell numbers or names
 MAX_LEGEND_CLASSES = 20  # above this, the t-SNE has no class legend

@@ -13,11 +13,11 @@ import re
 import shutil
 from pathlib import Path
 
-import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reportgen.harvest import RunResults
 from reportgen.project import Project
+from reportgen.render.strings import strings
 
 GENERATED_MARKER = "<!-- reportgen: página generada; se reescribe en cada informe. -->"
 STUDENT_FILE = "reflexion.md"
@@ -93,10 +93,9 @@ def environment(templates_dir: Path) -> Environment:
     return env
 
 
-def load_strings(templates_dir: Path, language: str) -> dict:
-    """The fixed sentences of the pages, in the page's language (templates/strings.yaml)."""
-    strings = yaml.safe_load((templates_dir / "strings.yaml").read_text(encoding="utf-8"))
-    return {key: texts.get(language, texts["es"]) for key, texts in strings.items()}
+def load_strings(language: str) -> dict:
+    """The fixed words of the pages in the page's language (reportgen/render/strings/)."""
+    return strings(language)["page"]
 
 
 def is_generated(path: Path) -> bool:
@@ -149,7 +148,7 @@ class Renderer:
     def _page(self, relative: str, template: str, language: str = "es", **context) -> Path:
         path = self.project.docs_dir / relative
         text = self.env.get_template(template).render(
-            marker=GENERATED_MARKER, t=load_strings(self.project.templates_dir, language), **context)
+            marker=GENERATED_MARKER, t=load_strings(language), **context)
         write_generated(path, text)
         return path
 
@@ -175,7 +174,7 @@ class Renderer:
         """
         path = folder / STUDENT_FILE
         seed = self.env.get_template("reflection.md.j2").render(
-            run=run, t=load_strings(self.project.templates_dir, run.language))
+            run=run, t=load_strings(run.language))
         if not path.exists():
             path.write_text(seed, encoding="utf-8")
         return path.read_text(encoding="utf-8") != seed
@@ -208,7 +207,7 @@ class Renderer:
             _write_bytes_if_changed(target.parent / name, data)
         header = self.env.get_template("notebook_page.md.j2").render(
             marker=GENERATED_MARKER, run=run, failed=failed,
-            t=load_strings(self.project.templates_dir, run.language))
+            t=load_strings(run.language))
         write_generated(target, header + "\n" + _demote_headings(body))
 
     def _remove_orphans(self, run_ids: set[str]) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reportgen.config import DataConfig
-from reportgen.data.dataset import Dataset
-from reportgen.data.embedded import embedded_identity, load_embedded
-from reportgen.data.folders import folder_identity, load_folder
-from reportgen.data.tfds_source import load_tfds, tfds_identity
+from reportgen.practice.config import DataConfig
+from reportgen.practice.data.dataset import Dataset
+from reportgen.practice.data.embedded import embedded_identity, load_embedded
+from reportgen.practice.data.folders import folder_identity, load_folder
+from reportgen.practice.data.tfds_source import load_tfds, tfds_identity
 
 LOADERS = {"embedded": load_embedded, "tfds": load_tfds, "folder": load_folder}
 IDENTITIES = {"embedded": embedded_identity, "tfds": tfds_identity, "folder": folder_identity}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from reportgen.figures import PAGE_WIDTH_IN, PIPELINE_COLORS, pipeline_label
+from reportgen.practice.figures import PAGE_WIDTH_IN, PIPELINE_COLORS, pipeline_label
 
 TEXT = {
     "es": {"loss": "Pérdida", "accuracy": "Exactitud", "epoch": "Época", "train": "entrenamiento",

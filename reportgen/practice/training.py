@@ -31,9 +31,9 @@ import keras
 import numpy as np
 import pandas as pd
 
-from reportgen.augmentation import build_pipeline, mix_batch, supports_xla
-from reportgen.config import AugmentationConfig, Mixing, ModelConfig, RunParameters
-from reportgen.models import build_classifier, is_pretrained, unfreeze_top_layers
+from reportgen.practice.augmentation import build_pipeline, mix_batch, supports_xla
+from reportgen.practice.config import AugmentationConfig, Mixing, ModelConfig, RunParameters
+from reportgen.practice.models import build_classifier, is_pretrained, unfreeze_top_layers
 
 OK = "ok"
 NAN_LOSS = "nan_loss"

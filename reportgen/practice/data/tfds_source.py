@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reportgen.config import DataConfig
-from reportgen.data.dataset import (
+from reportgen.practice.config import DataConfig
+from reportgen.practice.data.dataset import (
     Dataset,
     DataSourceError,
     Split,

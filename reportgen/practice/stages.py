@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.config import RunParameters
-from reportgen.figures import pipeline_label
+from reportgen.practice.config import RunParameters
+from reportgen.practice.figures import pipeline_label
 from reportgen.record import Recorder
 
 
@@ -54,8 +54,8 @@ class Practice:
 
     def load_data(self):
         """Load the dataset and record its facts, a grid of samples and the class distribution."""
-        from reportgen.data import load_dataset
-        from reportgen.figures import data as figures
+        from reportgen.practice.data import load_dataset
+        from reportgen.practice.figures import data as figures
 
         dataset = load_dataset(self.params.data)
         self.recorder.json("dataset", dataset.facts)
@@ -69,8 +69,8 @@ class Practice:
 
     def show_pipelines(self, dataset) -> None:
         """Record both pipelines as tables, label-risk warnings, the mosaic and the MixUp/CutMix figure."""
-        from reportgen import augmentation
-        from reportgen.figures import augmentation as figures
+        from reportgen.practice import augmentation
+        from reportgen.practice.figures import augmentation as figures
 
         cfg = self.params.augmentation
         self.recorder.json("pipelines", {
@@ -96,8 +96,8 @@ class Practice:
 
     def train(self, dataset, checkpoint_dir=None):
         """Train both pipelines under one protocol (per seed, from the same initial weights)."""
-        from reportgen import training
-        from reportgen.figures import training as figures
+        from reportgen.practice import training
+        from reportgen.practice.figures import training as figures
 
         comparison = training.compare(
             self.params, (dataset.train.images, dataset.train.labels), (dataset.val.images, dataset.val.labels),
@@ -116,8 +116,8 @@ class Practice:
 
     def lr_sweep(self, dataset) -> None:
         """Optional: short runs at several learning rates (training.lr_sweep in the run file)."""
-        from reportgen import training
-        from reportgen.figures import training as figures
+        from reportgen.practice import training
+        from reportgen.practice.figures import training as figures
 
         rates = self.params.training.lr_sweep
         if not rates:
@@ -133,8 +133,8 @@ class Practice:
 
     def evaluate(self, dataset, comparison):
         """Score every model on the test split; record metrics.json, metrics.csv and the figures."""
-        from reportgen import evaluation
-        from reportgen.figures import evaluation as figures
+        from reportgen.practice import evaluation
+        from reportgen.practice.figures import evaluation as figures
 
         test = dataset.test
         per_model = {pipeline: [] for pipeline in ("baseline", "advanced")}
@@ -149,7 +149,7 @@ class Practice:
         return report
 
     def _evaluation_figures(self, report, dataset, comparison, figures) -> None:
-        from reportgen import evaluation
+        from reportgen.practice import evaluation
 
         pipelines = report.pipelines
         for name, pipeline in pipelines.items():
@@ -185,8 +185,8 @@ class Practice:
 
     def explain(self, dataset, comparison, report) -> dict:
         """Explain both models on the same images and check the explanations quantitatively."""
-        from reportgen import evaluation, xai
-        from reportgen.figures import xai as figures
+        from reportgen.practice import evaluation, xai
+        from reportgen.practice.figures import xai as figures
 
         cfg = self.params.explanations
         test = dataset.test
@@ -225,7 +225,7 @@ class Practice:
 
     def _method_maps(self, model, images, cfg) -> tuple[dict, np.ndarray | None]:
         """Each configured method's maps for the same images, and IG's completeness gaps."""
-        from reportgen import xai
+        from reportgen.practice import xai
 
         maps, gaps = {}, None
         if "gradcam" in cfg.methods:
@@ -242,8 +242,8 @@ class Practice:
 
         Returns the JSON summary for the page and the GradCAM deletion/insertion curves per model.
         """
-        from reportgen import xai, xai_checks
-        from reportgen.interpretation import interpret_explanations
+        from reportgen.practice import xai, xai_checks
+        from reportgen.practice.interpretation import interpret_explanations
 
         images = test.images[: cfg.checks_images]
         masks = None if test.masks is None else test.masks[: cfg.checks_images]

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 from scipy.stats import rankdata, spearmanr
 
-from reportgen.xai import (
+from reportgen.practice.xai import (
     as_image_batch,
     attribution_heatmap,
     class_targets,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from reportgen.data import Dataset
-from reportgen.figures import PAGE_WIDTH_IN
+from reportgen.practice.data import Dataset
+from reportgen.practice.figures import PAGE_WIDTH_IN
 
 MAX_CLASSES_SHOWN = 12  # rows of the samples grid; more would not be readable on a page
 SPLIT_COLORS = {"train": "#55A868", "val": "#8172B3", "test": "#937860"}

@@ -20,7 +20,7 @@ import numpy as np
 from keras import layers
 from pydantic import TypeAdapter
 
-from reportgen.config import (AugmentationConfig, AugmentationOp, Brightness, Contrast, Mixing,
+from reportgen.practice.config import (AugmentationConfig, AugmentationOp, Brightness, Contrast, Mixing,
                               RandomErasing, Rotation, Translation, Zoom)
 
 PIXEL_RANGE = (0.0, 255.0)
@@ -153,7 +153,7 @@ class RandomAffine(layers.Layer):
         return {**super().get_config(), "ops": [op.model_dump() for op in self.ops], "seed": self.seed}
 
 
-# One builder per operation of the run file; strengths mean what reportgen.config documents.
+# One builder per operation of the run file; strengths mean what reportgen.practice.config documents.
 _LAYER_BUILDERS = {
     "flip": lambda op, seed: layers.RandomFlip(op.mode, seed=seed),
     "rotation": lambda op, seed: layers.RandomRotation(op.factor, fill_mode="reflect", seed=seed),

@@ -27,8 +27,8 @@ import numpy as np
 from matplotlib.colors import hsv_to_rgb
 from scipy import ndimage
 
-from reportgen.config import DataConfig
-from reportgen.data.dataset import SPLITS, Dataset, DataSourceError, Split, apportion, assemble, short_hash
+from reportgen.practice.config import DataConfig
+from reportgen.practice.data.dataset import SPLITS, Dataset, DataSourceError, Split, apportion, assemble, short_hash
 
 GENERATOR_VERSION = 1  # bump whenever drawing changes, so caches and results are not reused
 NAME = "synthetic_flowers"

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
-from reportgen.figures import pipeline_label
+from reportgen.practice.figures import pipeline_label
 
 if TYPE_CHECKING:
-    from reportgen.evaluation import Aggregate, MetricsReport
+    from reportgen.practice.evaluation import Aggregate, MetricsReport
 
 MIN_DIFFERENCE = 0.01  # 1 point (metrics are fractions): the smallest difference called an effect
 NOISE_Z = 2.0  # standard errors a difference must exceed (about 95% two-sided)

@@ -31,8 +31,8 @@ from sklearn.metrics import (
     top_k_accuracy_score,
 )
 
-from reportgen.config import EvaluationConfig
-from reportgen.interpretation import Finding, interpret
+from reportgen.practice.config import EvaluationConfig
+from reportgen.practice.interpretation import Finding, interpret
 
 # ------------------------------------------------------------------ predictions
 
@@ -487,7 +487,7 @@ def build_report(per_model: dict[str, list[dict]], class_names, language: str = 
     """Combine `evaluate_pipeline` results, {pipeline: [one result per seed]}, into the report.
 
     The first seed's model provides the detailed sections; the findings are written in
-    `language` by `reportgen.interpretation.interpret`.
+    `language` by `reportgen.practice.interpretation.interpret`.
     """
     counts = {pipeline: len(seed_results) for pipeline, seed_results in per_model.items()}
     if not counts or 0 in counts.values():

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from reportgen.figures import PAGE_WIDTH_IN, PIPELINE_COLORS, pipeline_label, plt
-from reportgen.xai import attribution_heatmap
+from reportgen.practice.figures import PAGE_WIDTH_IN, PIPELINE_COLORS, pipeline_label, plt
+from reportgen.practice.xai import attribution_heatmap
 
 LABELS = {
     "es": {"true": "real", "pred": "pred.", "heatmap": "mapa", "gap": "brecha de completitud",
@@ -84,7 +84,7 @@ def method_comparison(images, maps_by_method: dict[str, np.ndarray], true, pred,
 
 
 def deletion_insertion_figure(curves: dict, language: str = "es", title: str = "") -> Figure:
-    """Mean deletion and insertion curves (`reportgen.xai_checks.DeletionInsertion`), AUC in the legend.
+    """Mean deletion and insertion curves (`reportgen.practice.xai_checks.DeletionInsertion`), AUC in the legend.
 
     `curves` is keyed by model ("baseline", "advanced") or by method ("gradcam", ...).
     """

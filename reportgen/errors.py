@@ -1,0 +1,32 @@
+"""One exception hierarchy for the whole package, and the exit code each error maps to.
+
+Every error reportgen raises on purpose derives from `ReportgenError`; the command line
+turns it into a message and `exit_code` in one place (`reportgen.cli`).
+"""
+
+from __future__ import annotations
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+class ReportgenError(Exception):
+    """Base of every error reportgen reports to the user."""
+
+    exit_code = EXIT_FAILED
+
+
+class ConfigError(ReportgenError, ValueError):
+    """A run file is invalid; the message names the file, the field and what is allowed.
+
+    Raised before anything executes: nothing was run or changed.
+    """
+
+    exit_code = EXIT_CONFIG
+
+
+class RunFailed(ReportgenError, RuntimeError):
+    """A notebook raised, or produced a failure status; the message holds its last lines."""
+
+
+class BuildFailed(ReportgenError, RuntimeError):
+    """mkdocs reported an error or, in strict mode, a warning (a broken link or image)."""

@@ -1,0 +1,114 @@
+"""The results cache: a run executes again only when something that can change its results changed.
+
+`run.json` stores a key made of everything that changes results (parameters, the notebook's
+code, the practice's code, library versions, the data's identity). Titles, languages, templates
+and wording are not part of it: changing them re-renders, never re-trains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reportgen.project import Project
+from reportgen.results import read_run_json
+
+if TYPE_CHECKING:
+    from reportgen.runs import Run
+
+PACKAGE = Path(__file__).resolve().parents[1]
+# Code a notebook's numbers depend on: the practice and the recording contract.
+RESULT_CODE = ["practice", "record.py"]
+# Libraries whose version can change a number on the page.
+RESULT_LIBRARIES = ["keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "torch", "numpy",
+                    "scikit-learn", "scipy", "tensorflow-datasets", "papermill"]
+
+
+@dataclass
+class RunState:
+    """Whether a run's committed results match its current configuration."""
+
+    id: str
+    state: str  # fresh | stale | failed | new
+    reason: str
+    changed: list[str] = field(default_factory=list)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def notebook_code_hash(notebook: Path) -> str:
+    """Hash of the code cells only: editing Markdown or outputs does not re-train."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    code = "\n\0".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                       for c in cells if c["cell_type"] == "code")
+    return _sha(code.encode())
+
+
+def package_code_hash(package: Path = PACKAGE) -> str:
+    """Hash of the code the notebook's numbers depend on (the practice, the recorder)."""
+    digest = hashlib.sha256()
+    for entry in RESULT_CODE:
+        root = package / entry
+        for path in sorted(root.rglob("*.py")) if root.is_dir() else [root]:
+            relative = path.relative_to(package).as_posix()
+            digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in RESULT_LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def cache_components(project: Project, run: "Run") -> dict[str, str]:
+    """Everything that can change a run's results, each as a short hash or string."""
+    from reportgen.practice.data import data_identity
+
+    return {
+        "parameters": _sha(json.dumps(notebook_parameters(run), sort_keys=True).encode()),
+        "notebook": notebook_code_hash(project.notebook(run.config.notebook)),
+        "package": package_code_hash(),
+        "libraries": _sha(json.dumps(library_versions(), sort_keys=True).encode()),
+        "data": data_identity(run.config.parameters.data),
+    }
+
+
+def notebook_parameters(run: "Run") -> dict:
+    """What papermill injects: the validated parameters, defaults filled in, the page language and
+    the Keras backend (so a change of either re-executes the run)."""
+    return {**run.config.parameters.model_dump(mode="json"), "language": run.config.language,
+            "backend": run.config.backend}
+
+
+def cache_key(components: dict[str, str]) -> str:
+    return _sha(json.dumps(components, sort_keys=True).encode())
+
+
+def state_of(project: Project, run: "Run") -> RunState:
+    """Fresh when the successful results carry the current key; otherwise why not."""
+    components = cache_components(project, run)
+    key = cache_key(components)
+    failed = read_run_json(project.failed_results(run.id))
+    if failed and failed.get("cache_key") == key:
+        return RunState(run.id, "failed", f"last attempt failed: {failed.get('error_summary', '')}")
+    done = read_run_json(project.results(run.id))
+    if not done or done.get("status") != "ok":
+        return RunState(run.id, "new", "never executed successfully")
+    if done.get("cache_key") == key:
+        return RunState(run.id, "fresh", "results match the configuration")
+    before = done.get("cache_components", {})
+    changed = [name for name, value in components.items() if before.get(name) != value]
+    return RunState(run.id, "stale", "changed: " + ", ".join(changed), changed)
+
+
