@@ -7,61 +7,13 @@ The folder layout is the one `reportgen.record.Recorder` writes.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from reportgen.project import Project
-from reportgen.results import read_run_json
+from reportgen.results import Failure, Figure, RunResults, read_run_json
 from reportgen.runs import Run
-from reportgen.runs.config import RunFile
-
-
-@dataclass
-class Figure:
-    name: str
-    path: Path  # absolute path of the PNG in the results folder
-    caption: str
-
-
-@dataclass
-class Failure:
-    """The last failed attempt of a run."""
-
-    summary: str
-    tail: str
-    cell: int | None
-    finished: str | None
-    folder: Path
-
-
-@dataclass
-class RunResults:
-    """Everything a run page shows about one run."""
-
-    id: str
-    config: RunFile
-    status: str  # ok | failed | new
-    folder: Path | None = None
-    record: dict = field(default_factory=dict)  # run.json: provenance, timings, parameters
-    facts: dict = field(default_factory=dict)  # <name>.json files: dataset, protocol, metrics, ...
-    history: pd.DataFrame | None = None
-    figures: dict[str, Figure] = field(default_factory=dict)
-    timings: list[dict] = field(default_factory=list)
-    tables: dict[str, Path] = field(default_factory=dict)  # <name>.csv files, for download
-    failure: Failure | None = None
-
-    @property
-    def language(self) -> str:
-        return self.config.language
-
-    @property
-    def title(self) -> str:
-        return self.config.title
-
-    def figure(self, name: str) -> Figure | None:
-        return self.figures.get(name)
 
 
 RESERVED_JSON = {"run", "figures", "timings", "status"}

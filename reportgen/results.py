@@ -14,7 +14,14 @@ notebook and by `reportgen.runs.execution` around it)::
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reportgen.runs.config import RunFile
 
 RUN_RECORD = "run.json"
 NOTEBOOK = "notebook.ipynb"
@@ -32,3 +39,49 @@ def read_run_json(folder: Path) -> dict | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError:
         return None
+
+
+@dataclass
+class Figure:
+    name: str
+    path: Path  # absolute path of the PNG in the results folder
+    caption: str
+
+
+@dataclass
+class Failure:
+    """The last failed attempt of a run."""
+
+    summary: str
+    tail: str
+    cell: int | None
+    finished: str | None
+    folder: Path
+
+
+@dataclass
+class RunResults:
+    """Everything a run page shows about one run."""
+
+    id: str
+    config: "RunFile"
+    status: str  # ok | failed | new
+    folder: Path | None = None
+    record: dict = field(default_factory=dict)  # run.json: provenance, timings, parameters
+    facts: dict = field(default_factory=dict)  # <name>.json files: dataset, protocol, metrics, ...
+    history: "pd.DataFrame | None" = None
+    figures: dict[str, Figure] = field(default_factory=dict)
+    timings: list[dict] = field(default_factory=list)
+    tables: dict[str, Path] = field(default_factory=dict)  # <name>.csv files, for download
+    failure: Failure | None = None
+
+    @property
+    def language(self) -> str:
+        return self.config.language
+
+    @property
+    def title(self) -> str:
+        return self.config.title
+
+    def figure(self, name: str) -> Figure | None:
+        return self.figures.get(name)
