@@ -14,11 +14,13 @@ import pytest
 from pydantic import ValidationError
 
 from reportgen.practice.augmentation import (PRESET_PIPELINES, RandomAffine, build_pipeline, cutmix,
-                                    describe_pipeline, label_risk_warnings, mix_batch, mixup,
+                                    label_risks, mix_batch, mixup,
                                     rotation_matrices, supports_xla, warp)
 from reportgen.practice.config import (AugmentationConfig, Brightness, Flip, Hue, Mixing, RandomErasing,
                               RandomResizedCrop, Rotation, Saturation, Translation, Zoom)
 from reportgen.practice.figures.augmentation import augmentation_mosaic, mixed_label_text, mixing_figure
+from reportgen.record import to_jsonable
+from reportgen.render.pipelines import describe_pipeline, risk_warnings
 
 from conftest import run_under_jax
 
@@ -246,37 +248,40 @@ def test_mix_batch_follows_each_probability():
     (RandomResizedCrop(op="random_resized_crop", scale=(0.2, 1.0)), "text", True),
     (Rotation(op="rotation", factor=0.5), "none", False),
 ])
-def test_label_risk_warnings(op, preset, warned):
-    assert bool(label_risk_warnings([op], preset)) == warned
+def test_label_risks(op, preset, warned):
+    assert bool(label_risks([op], preset)) == warned
 
 
-def test_warnings_name_the_operation_in_the_language_asked():
-    [spanish] = label_risk_warnings([Hue(op="hue", factor=0.4)], "natural", language="es")
-    [english] = label_risk_warnings([Hue(op="hue", factor=0.4)], "natural", language="en")
+def test_label_risks_are_numbers_worded_at_render_time_in_the_page_language():
+    [risk] = label_risks([Hue(op="hue", factor=0.4)], "natural")
+    assert risk["risk"] == "hue" and risk["degrees"] == pytest.approx(72)
+    [spanish] = risk_warnings([to_jsonable(risk)], "natural", "es")
+    [english] = risk_warnings([to_jsonable(risk)], "natural", "en")
     assert "hue" in spanish and "±72°" in spanish and "color" in spanish
     assert "colour" in english and english != spanish
 
 
 @pytest.mark.parametrize("preset", sorted(PRESET_PIPELINES))
 def test_each_preset_pipeline_is_safe_for_its_kind_of_data(preset):
-    assert label_risk_warnings(PRESET_PIPELINES[preset], preset) == []
+    assert label_risks(PRESET_PIPELINES[preset], preset) == []
 
 
-def test_describe_pipeline_lists_operations_in_order_with_readable_strengths():
-    rows = describe_pipeline(AugmentationConfig().advanced, mixup=Mixing(alpha=0.2, probability=0.5),
-                             cutmix=None, language="es")
-    assert rows[0] == {"operation": "Volteo", "strength": "horizontal"}
-    assert rows[1] == {"operation": "Rotación", "strength": "±36°"}
+@pytest.mark.parametrize("language, flip, rotation", [("es", "Volteo", "Rotación"), ("en", "Flip", "Rotation")])
+def test_describe_pipeline_lists_recorded_operations_in_order_with_readable_strengths(language, flip, rotation):
+    recorded = to_jsonable(AugmentationConfig().advanced)
+    rows = describe_pipeline(recorded, language, mixup={"alpha": 0.2, "probability": 0.5})
+    assert rows[0] == {"operation": flip, "strength": "horizontal"}
+    assert rows[1] == {"operation": rotation, "strength": "±36°"}
     assert rows[-1] == {"operation": "MixUp", "strength": "alpha 0.2, prob. 0.5"}
     assert len(rows) == len(AugmentationConfig().advanced) + 1
 
 
 def test_mosaic_shows_the_original_first_and_the_requested_draws():
     image = np.random.default_rng(5).integers(0, 256, (24, 24, 3)).astype(np.uint8)
-    fig = augmentation_mosaic(image, AugmentationConfig().advanced, draws=9, seed=0, language="en")
+    fig = augmentation_mosaic(image, AugmentationConfig().advanced, draws=9, seed=0)
     shown = [ax for ax in fig.axes if ax.get_visible() and ax.images]
     assert len(shown) == 9
-    assert shown[0].get_title() == "Original"
+    assert [ax.get_title() for ax in shown] == [str(n) for n in range(9)]
     assert np.array_equal(shown[0].images[0].get_array(), image)
 
 

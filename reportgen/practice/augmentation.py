@@ -311,43 +311,6 @@ MAX_SAFE_HUE_DEGREES = 18  # natural images whose class may be their colour
 MAX_SAFE_TRANSLATION = 0.2  # digits and text: beyond this the symbol can leave the frame
 MIN_SAFE_CROP_AREA = 0.5  # digits and text: smaller crops can cut the symbol away
 
-_RISK_MESSAGES = {
-    "mirror": {
-        "es": "{op}: en {preset} el volteo {mode} produce símbolos que no existen o cambian de clase "
-              "(b/d, 6/9); quítalo o usa solo el que conserve la etiqueta.",
-        "en": "{op}: on {preset} a {mode} flip produces symbols that do not exist or change class "
-              "(b/d, 6/9); drop it or keep only a label-preserving flip.",
-    },
-    "rotation": {
-        "es": "{op}: una rotación de hasta ±{degrees:.0f}° en {preset} puede cambiar la clase "
-              "(6/9, 1/7); se recomienda como mucho ±{limit}°.",
-        "en": "{op}: a rotation of up to ±{degrees:.0f}° on {preset} can change the class (6/9, 1/7); "
-              "at most ±{limit}° is advised.",
-    },
-    "translation": {
-        "es": "{op}: desplazar hasta un {percent:.0f}% puede sacar el símbolo del encuadre en {preset}.",
-        "en": "{op}: shifting by up to {percent:.0f}% can move the symbol out of the frame on {preset}.",
-    },
-    "crop": {
-        "es": "{op}: recortes de solo un {percent:.0f}% del área pueden dejar fuera el símbolo "
-              "en {preset}.",
-        "en": "{op}: crops of only {percent:.0f}% of the area can cut the symbol away on {preset}.",
-    },
-    "hue": {
-        "es": "{op}: un giro de tono de hasta ±{degrees:.0f}° puede cambiar la clase cuando el color "
-              "es la clase (las flores sintéticas integradas solo difieren en el color de los pétalos); "
-              "se recomienda como mucho ±{limit}°.",
-        "en": "{op}: a hue shift of up to ±{degrees:.0f}° can change the class when colour is the "
-              "class (the embedded synthetic flowers differ only in petal colour); at most ±{limit}° "
-              "is advised.",
-    },
-}
-
-_PRESET_NAMES = {
-    "es": {"natural": "imágenes naturales", "digits": "dígitos", "text": "texto", "none": "datos sin tipo"},
-    "en": {"natural": "natural images", "digits": "digits", "text": "text", "none": "untyped data"},
-}
-
 
 def _risks(op, preset: str) -> list[tuple[str, dict]]:
     """The label risks of one operation for one kind of data, as (message key, values)."""
@@ -366,73 +329,11 @@ def _risks(op, preset: str) -> list[tuple[str, dict]]:
     return risks
 
 
-def label_risk_warnings(ops: list, preset: str, language: str = "es") -> list[str]:
-    """Warnings for operations known to risk changing the label on this kind of data.
+def label_risks(ops: list, preset: str) -> list[dict]:
+    """Operations known to risk changing the label on this kind of data, as numbers and keys.
 
     `preset` is the run file's `augmentation.preset` (natural, digits, text or none; none
-    disables the checks). The run still goes ahead: the page shows the warnings.
+    disables the checks). Each risk is {"risk": key, "op": name, ...values}; the page words it
+    (reportgen.render.pipelines). The run still goes ahead: the page shows the risks.
     """
-    preset_name = _PRESET_NAMES[language][preset]
-    warnings = []
-    for op in as_ops(ops):
-        for key, values in _risks(op, preset):
-            message = _RISK_MESSAGES[key][language]
-            warnings.append(message.format(op=op.op, preset=preset_name, **values))
-    return warnings
-
-
-# ---------------------------------------------------------------- page table
-
-_OP_NAMES = {
-    "es": {"flip": "Volteo", "rotation": "Rotación", "zoom": "Zoom", "translation": "Traslación",
-           "random_resized_crop": "Recorte aleatorio redimensionado", "brightness": "Brillo",
-           "contrast": "Contraste", "hue": "Tono", "saturation": "Saturación",
-           "random_erasing": "Borrado aleatorio", "mixup": "MixUp", "cutmix": "CutMix"},
-    "en": {"flip": "Flip", "rotation": "Rotation", "zoom": "Zoom", "translation": "Translation",
-           "random_resized_crop": "Random resized crop", "brightness": "Brightness",
-           "contrast": "Contrast", "hue": "Hue", "saturation": "Saturation",
-           "random_erasing": "Random erasing", "mixup": "MixUp", "cutmix": "CutMix"},
-}
-
-_FLIP_MODES = {
-    "es": {"horizontal": "horizontal", "vertical": "vertical",
-           "horizontal_and_vertical": "horizontal y vertical"},
-    "en": {"horizontal": "horizontal", "vertical": "vertical",
-           "horizontal_and_vertical": "horizontal and vertical"},
-}
-
-_AREA = {"es": "área", "en": "area"}
-_PROBABILITY = {"es": "prob.", "en": "prob."}
-_OF_SIZE = {"es": "del tamaño", "en": "of the size"}
-
-
-def _strength(op, language: str) -> str:
-    """The strength of one operation in words a reader can check against the mosaic."""
-    area, probability = _AREA[language], _PROBABILITY[language]
-    match op.op:
-        case "flip":
-            return _FLIP_MODES[language][op.mode]
-        case "rotation":
-            return f"±{op.factor * 360:.0f}°"
-        case "hue":
-            return f"±{op.factor * 180:.0f}°"
-        case "translation":
-            return f"±{op.factor:.0%} {_OF_SIZE[language]}"
-        case "random_resized_crop":
-            return f"{area} {op.scale[0]:.0%}–{op.scale[1]:.0%}"
-        case "random_erasing":
-            return f"{probability} {op.probability:g}, {area} {op.scale[0]:.0%}–{op.scale[1]:.0%}"
-        case _:  # zoom, brightness, contrast, saturation: a relative change either way
-            return f"±{op.factor:.0%}"
-
-
-def describe_pipeline(ops: list, mixup: Mixing | None = None, cutmix: Mixing | None = None,
-                      language: str = "es") -> list[dict]:
-    """Rows {operation, strength} for the page's table of one pipeline, in order."""
-    rows = [{"operation": _OP_NAMES[language][op.op], "strength": _strength(op, language)}
-            for op in as_ops(ops)]
-    for name, mixing in (("mixup", mixup), ("cutmix", cutmix)):
-        if mixing is not None:
-            strength = f"alpha {mixing.alpha:g}, {_PROBABILITY[language]} {mixing.probability:g}"
-            rows.append({"operation": _OP_NAMES[language][name], "strength": strength})
-    return rows
+    return [{"risk": key, "op": op.op, **values} for op in as_ops(ops) for key, values in _risks(op, preset)]

@@ -16,16 +16,6 @@ from reportgen.practice.figures import pipeline_label
 from reportgen.record import Recorder
 
 
-STAGES = {
-    "data": ("Exploración y preparación del dataset", "Dataset exploration and preparation"),
-    "pipelines": ("Pipelines de augmentation y su verificación visual", "Augmentation pipelines and their visual check"),
-    "training": ("Entrenamiento comparable de ambos pipelines", "Comparable training of both pipelines"),
-    "lr_sweep": ("Sensibilidad al learning rate", "Learning-rate sensitivity"),
-    "evaluation": ("Evaluación: métricas, TTA, robustez, calibración, t-SNE", "Evaluation: metrics, TTA, robustness, calibration, t-SNE"),
-    "explanations": ("Explicabilidad: GradCAM, Grad-CAM++, IG y sus comprobaciones", "Explainability: GradCAM, Grad-CAM++, IG and their checks"),
-}
-
-
 @dataclass
 class Practice:
     """One execution of the practice: its parameters, where it records, and the page language."""
@@ -47,50 +37,40 @@ class Practice:
         return es if self.es else en
 
     def stage(self, key: str):
-        """Time a stage under its name in the page's language (the page's 'Actividades' table)."""
-        return self.recorder.stage(self.say(*STAGES[key]))
+        """Time a stage under its key (data, pipelines, ...); the page names it in its own language."""
+        return self.recorder.stage(key)
 
     # ------------------------------------------------------------------ data
 
     def load_data(self):
-        """Load the dataset and record its facts, a grid of samples and the class distribution."""
+        """Load the dataset and record its facts (class counts per split) and a grid of samples."""
         from reportgen.practice.data import load_dataset
         from reportgen.practice.figures import data as figures
 
         dataset = load_dataset(self.params.data)
         self.recorder.json("dataset", dataset.facts)
-        self.recorder.figure(figures.samples_grid(dataset, language=self.language), "samples",
-                             self.say("Ejemplos por clase (train).", "Samples per class (train)."))
-        self.recorder.figure(figures.class_distribution(dataset, language=self.language), "class_distribution",
-                             self.say("Imágenes por clase en cada split.", "Images per class in each split."))
+        self.recorder.figure(figures.samples_grid(dataset), "samples")
         return dataset
 
     # ------------------------------------------------------------- pipelines
 
     def show_pipelines(self, dataset) -> None:
-        """Record both pipelines as tables, label-risk warnings, the mosaic and the MixUp/CutMix figure."""
+        """Record both pipelines' settings, their label risks, the mosaic and the MixUp/CutMix figure."""
         from reportgen.practice import augmentation
         from reportgen.practice.figures import augmentation as figures
 
         cfg = self.params.augmentation
         self.recorder.json("pipelines", {
-            "baseline": augmentation.describe_pipeline(cfg.baseline, language=self.language),
-            "advanced": augmentation.describe_pipeline(cfg.advanced, cfg.mixup, cfg.cutmix, language=self.language),
-            "mixup": cfg.mixup, "cutmix": cfg.cutmix,
-            "warnings": augmentation.label_risk_warnings(cfg.advanced, cfg.preset, language=self.language),
+            "baseline": cfg.baseline, "advanced": cfg.advanced, "mixup": cfg.mixup, "cutmix": cfg.cutmix,
+            "preset": cfg.preset, "risks": augmentation.label_risks(cfg.advanced, cfg.preset),
         })
         image = dataset.train.images[0]
-        self.recorder.figure(
-            figures.augmentation_mosaic(image, cfg.advanced, draws=cfg.mosaic_draws, seed=self.params.data.seed,
-                                        language=self.language), "mosaic",
-            self.say("La misma imagen (arriba a la izquierda, original) bajo varias realizaciones del pipeline avanzado.",
-                     "The same image (top left, the original) under several draws of the advanced pipeline."))
+        self.recorder.figure(figures.augmentation_mosaic(image, cfg.advanced, draws=cfg.mosaic_draws,
+                                                         seed=self.params.data.seed), "mosaic")
         if cfg.mixup or cfg.cutmix:
             self.recorder.figure(
                 figures.mixing_figure(dataset.train.images[:8], dataset.train.labels[:8], dataset.class_names,
-                                      cfg.mixup, cfg.cutmix, seed=self.params.data.seed, language=self.language),
-                "mixing", self.say("Imágenes mezcladas por MixUp / CutMix con sus etiquetas mezcladas.",
-                                   "Images mixed by MixUp / CutMix with their mixed labels."))
+                                      cfg.mixup, cfg.cutmix, seed=self.params.data.seed), "mixing")
 
     # -------------------------------------------------------------- training
 

@@ -12,15 +12,10 @@ from reportgen.practice import augmentation
 from reportgen.practice.config import Mixing
 from reportgen.practice.figures import PAGE_WIDTH_IN
 
-TEXT = {
-    "es": {"original": "Original", "draw": "Variante {n}", "mixup": "MixUp", "cutmix": "CutMix",
-           "mosaic": "La imagen original y {n} variantes aleatorias", "lam": "λ = {lam:.2f}"},
-    "en": {"original": "Original", "draw": "Draw {n}", "mixup": "MixUp", "cutmix": "CutMix",
-           "mosaic": "The original image and {n} random draws", "lam": "λ = {lam:.2f}"},
-}
 ORIGINAL_FRAME_COLOR = "#222222"
 MIXED_EXAMPLES = 4  # columns of the MixUp/CutMix figure
 MIXERS = {"mixup": augmentation.mixup, "cutmix": augmentation.cutmix}
+MIXER_NAMES = {"mixup": "MixUp", "cutmix": "CutMix"}  # the methods' own names, the same in every language
 
 
 def _show(ax, image) -> None:
@@ -49,14 +44,13 @@ def random_draws(image: np.ndarray, ops: list, count: int, seed: int) -> np.ndar
     return keras.ops.convert_to_numpy(augmentation.build_pipeline(ops, seed)(copies, training=True))
 
 
-def augmentation_mosaic(image: np.ndarray, ops: list, draws: int = 9, seed: int = 0,
-                        language: str = "es") -> plt.Figure:
-    """A square-ish mosaic of `draws` cells: the original image (framed) and draws - 1 random draws.
+def augmentation_mosaic(image: np.ndarray, ops: list, draws: int = 9, seed: int = 0) -> plt.Figure:
+    """A square-ish mosaic of `draws` cells: the original image (framed, "0") and draws - 1 random draws.
 
     The draws come from one call of the pipeline in training mode on copies of the image,
-    the same layers that run during training.
+    the same layers that run during training. Cells are numbered, not worded: the caption is
+    written at render time in the page's language.
     """
-    text = TEXT[language]
     augmented = random_draws(image, ops, draws - 1, seed)
     columns = math.ceil(math.sqrt(draws))
     rows = math.ceil(draws / columns)
@@ -70,9 +64,7 @@ def augmentation_mosaic(image: np.ndarray, ops: list, draws: int = 9, seed: int 
         _show(ax, image if is_original else augmented[position - 1])
         if is_original:
             _frame(ax, ORIGINAL_FRAME_COLOR)
-        ax.set_title(text["original"] if is_original else text["draw"].format(n=position),
-                     fontweight="bold" if is_original else "normal")
-    fig.suptitle(text["mosaic"].format(n=draws - 1))
+        ax.set_title(str(position), fontweight="bold" if is_original else "normal")
     fig.tight_layout()
     return fig
 
@@ -94,7 +86,7 @@ def _pairs(labels: np.ndarray, count: int, rng: np.random.Generator) -> list[lis
 
 
 def mixing_figure(images: np.ndarray, labels: np.ndarray, class_names: list[str], mixup: Mixing | None,
-                  cutmix: Mixing | None, seed: int = 0, language: str = "es") -> plt.Figure:
+                  cutmix: Mixing | None, seed: int = 0) -> plt.Figure:
     """Mixed training images with their mixed labels: one row for MixUp, one for CutMix.
 
     Each column mixes two images of different classes with its own draw of lambda, as
@@ -104,7 +96,6 @@ def mixing_figure(images: np.ndarray, labels: np.ndarray, class_names: list[str]
     if not methods:
         raise ValueError("mixing_figure: augmentation.mixup and augmentation.cutmix are both off; "
                          "there is nothing to show.")
-    text = TEXT[language]
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
     onehot = np.eye(len(class_names), dtype=np.float32)[labels]
@@ -117,7 +108,7 @@ def mixing_figure(images: np.ndarray, labels: np.ndarray, class_names: list[str]
             mixed, mixed_labels, lam = mix(images[pair], onehot[pair], cfg.alpha, rng, partner=[1, 0])
             _show(ax, mixed[0])
             ax.set_title(mixed_label_text(mixed_labels[0], class_names), fontsize=9)
-            ax.set_xlabel(text["lam"].format(lam=lam), fontsize=9)
-        row[0].set_ylabel(f"{text[name]} (α = {cfg.alpha:g})")
+            ax.set_xlabel(f"λ = {lam:.2f}", fontsize=9)
+        row[0].set_ylabel(f"{MIXER_NAMES[name]} (α = {cfg.alpha:g})")
     fig.tight_layout()
     return fig
