@@ -157,7 +157,7 @@ def test_one_fused_warp_matches_the_chain_of_keras_layers_away_from_the_border(r
            Translation(op="translation", factor=0.1)]
     ops = ops[::-1] if reverse else ops
     images = copies(smooth_image())
-    fused = np.asarray(build_pipeline(ops, seed=1)(images, training=True))
+    fused = np.asarray(build_pipeline(ops, seed=1, fused=True)(images, training=True))
     chained = np.asarray(build_pipeline(ops, seed=1, fused=False)(images, training=True))
     inner = (slice(None), slice(8, -8), slice(8, -8))
     assert np.abs(fused[inner] - chained[inner]).max() < 3
@@ -176,19 +176,25 @@ def test_consecutive_geometric_operations_become_one_layer():
     assert layer_names([Flip(op="flip"), Zoom(op="zoom")], fused=False) == ["RandomFlip", "RandomZoom"]
 
 
+def test_fusing_is_the_default_only_where_it_pays():
+    on_jax = keras.backend.backend() == "jax"  # there the fused warp compiles and Keras' layers do not
+    names = [type(layer).__name__ for layer in build_pipeline([Flip(op="flip"), Zoom(op="zoom")]).layers]
+    assert names == (["RandomAffine"] if on_jax else ["RandomFlip", "RandomZoom"])
+
+
 def test_xla_support_is_decided_by_the_layers():
     fused_compiles = keras.backend.backend() == "jax"  # TensorFlow's warp kernel has no XLA version
     assert supports_xla([Flip(op="flip"), Brightness(op="brightness")])
-    assert supports_xla([Flip(op="flip"), Rotation(op="rotation")]) == fused_compiles
-    assert supports_xla([RandomResizedCrop(op="random_resized_crop")]) == fused_compiles
+    assert supports_xla([Flip(op="flip"), Rotation(op="rotation")], fused=True) == fused_compiles
+    assert supports_xla([RandomResizedCrop(op="random_resized_crop")], fused=True) == fused_compiles
     assert not supports_xla([Flip(op="flip"), Rotation(op="rotation")], fused=False)  # Keras' layers
 
 
 def test_the_fused_pipeline_trains_under_xla_where_the_backend_allows():
     ops = AugmentationConfig().advanced
-    if not supports_xla(ops):
+    if not supports_xla(ops, fused=True):
         pytest.skip(f"the {keras.backend.backend()} warp kernel cannot be XLA-compiled")
-    trainer = keras.Sequential([keras.Input((16, 16, 3)), build_pipeline(ops, seed=0),
+    trainer = keras.Sequential([keras.Input((16, 16, 3)), build_pipeline(ops, seed=0, fused=True),
                                 keras.layers.Flatten(), keras.layers.Dense(2)])
     trainer.compile(optimizer="sgd", loss="mse", jit_compile=True)
     assert trainer.jit_compile  # Keras falls back to False if a layer refuses
