@@ -1,5 +1,7 @@
 """Command line: `python -m reportgen report|run|render|build|status|publish`.
 
+`report --no-execute`, `render` and `build` need only the light install (no ML library).
+
 Exit codes: 0 success; 1 a run or the build failed; 2 invalid configuration (nothing touched).
 """
 
@@ -10,6 +12,7 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 
 from reportgen.errors import EXIT_FAILED, EXIT_OK, ConfigError, ReportgenError
 from reportgen.project import Project
@@ -38,8 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--no-execute", action="store_true",
                         help="render and build from committed results only (no training)")
     add("run", "Execute the named runs (default: the stale ones).", runs=True, force=True)
-    add("render", "Render docs/ from the results, without executing anything.")
-    add("build", "Build site/ from docs/ with mkdocs --strict.")
+    render = add("render", "Seed missing reflections in docs/ and check that every page renders "
+                           "(the pages themselves are made during the MkDocs build).")
+    render.add_argument("--out", metavar="DIR",
+                        help="also write the generated pages and figures into DIR (to read, or to copy a page "
+                             "into docs/ and take it over)")
+    add("build", "Build site/ with mkdocs build --strict (the reportgen plugin makes the pages).")
     add("status", "Show which runs are fresh, stale, failed or new, and why.", runs=True)
     add("publish", "Build and deploy the site to GitHub Pages (mkdocs gh-deploy).")
     return parser
@@ -83,12 +90,21 @@ def cmd_run(project: Project, args) -> int:
 
 
 def cmd_render(project: Project, args) -> int:
+    """Create missing reflection seeds (the only files reportgen writes into docs/) and render
+    every page once, so a template error is reported before the build."""
     from reportgen.harvest import harvest_all
     from reportgen.render import Renderer
+    from reportgen.render.pages import write_files
 
-    runs = _runs(project, args)
-    written = Renderer(project).render_all(harvest_all(project, runs))
-    log.info("rendered %d pages into docs/", len(written))
+    runs = harvest_all(project, _runs(project, args))
+    renderer = Renderer(project)
+    for path in renderer.seed_reflections(runs):
+        log.info("created %s (yours from now on)", path.relative_to(project.root))
+    files = renderer.files(runs)
+    if getattr(args, "out", None):
+        write_files(files, Path(args.out))
+        log.info("wrote %d generated files into %s", len(files), args.out)
+    log.info("rendered %d pages", sum(item.path.endswith(".md") for item in files))
     return EXIT_OK
 
 
@@ -111,6 +127,7 @@ def cmd_report(project: Project, args) -> int:
     if not args.no_execute:
         status = cmd_run(project, argparse.Namespace(**{**vars(args), "run_ids": [r.id for r in selected]}))
     args.run_ids = []  # the site always shows every run, not only the ones executed now
+    args.out = None
     render_status = cmd_render(project, args)
     build_status = cmd_build(project, args)
     log.info("report finished in %.0f s", time.perf_counter() - started)
