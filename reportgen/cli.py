@@ -89,19 +89,24 @@ def cmd_run(project: Project, args) -> int:
     return EXIT_FAILED if any(o.startswith("failed") for o in outcomes.values()) else EXIT_OK
 
 
+def _seed_reflections(project: Project, runs) -> None:
+    """Create each run's missing reflection: the only files reportgen writes into docs/."""
+    from reportgen.render import Renderer
+
+    for path in Renderer(project).seed_reflections(runs):
+        log.info("created %s (yours from now on)", path.relative_to(project.root))
+
+
 def cmd_render(project: Project, args) -> int:
-    """Create missing reflection seeds (the only files reportgen writes into docs/) and render
-    every page once, so a template error is reported before the build."""
+    """Seed missing reflections and render every page once, so a template error shows before a build."""
     from reportgen.harvest import harvest_all
     from reportgen.render import Renderer
     from reportgen.render.pages import write_files
 
     runs = harvest_all(project, _runs(project, args))
-    renderer = Renderer(project)
-    for path in renderer.seed_reflections(runs):
-        log.info("created %s (yours from now on)", path.relative_to(project.root))
-    files = renderer.files(runs)
-    if getattr(args, "out", None):
+    _seed_reflections(project, runs)
+    files = Renderer(project).files(runs)
+    if args.out:
         write_files(files, Path(args.out))
         log.info("wrote %d generated files into %s", len(files), args.out)
     log.info("rendered %d pages", sum(item.path.endswith(".md") for item in files))
@@ -117,8 +122,9 @@ def cmd_build(project: Project, args) -> int:
 
 
 def cmd_report(project: Project, args) -> int:
-    """The whole job: validate everything first, execute what is stale, render, build."""
+    """The whole job: validate everything first, execute what is stale, seed reflections, build."""
     started = time.perf_counter()
+    from reportgen.harvest import harvest_all
     from reportgen.runs import discover
 
     discover(project)  # every run file is validated before anything runs
@@ -126,12 +132,10 @@ def cmd_report(project: Project, args) -> int:
     status = EXIT_OK
     if not args.no_execute:
         status = cmd_run(project, argparse.Namespace(**{**vars(args), "run_ids": [r.id for r in selected]}))
-    args.run_ids = []  # the site always shows every run, not only the ones executed now
-    args.out = None
-    render_status = cmd_render(project, args)
-    build_status = cmd_build(project, args)
+    _seed_reflections(project, harvest_all(project, discover(project)))
+    build_status = cmd_build(project, args)  # the plugin renders every run, not only those executed now
     log.info("report finished in %.0f s", time.perf_counter() - started)
-    return max(status, render_status, build_status)
+    return max(status, build_status)
 
 
 def cmd_publish(project: Project, args) -> int:

@@ -228,3 +228,32 @@ def test_rendering_and_building_import_no_ml_library(tmp_path):
     for run_id in ("demo", "shortcut"):
         assert (root / "site" / "runs" / run_id / "index.html").exists()
         assert (root / "site" / "runs" / run_id / "notebook.html").exists()
+
+
+def test_drawn_figures_are_cached_by_content_and_redrawn_in_a_new_language(project, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from reportgen.render import figures
+
+    calls = []
+
+    def drawn_curve(run, language):
+        calls.append(language)
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [1, 0])
+        ax.set_title({"es": "Pérdida", "en": "Loss"}[language])
+        return fig
+
+    monkeypatch.setitem(figures.DRAWERS, "drawn_curve", drawn_curve)
+    write_run(project, "demo")
+    assert _report(project) == 0
+    assert _report(project) == 0
+    assert calls == ["es"]  # drawn once, then served from .cache/
+    spanish = (project / "site" / "runs" / "demo" / "figures" / "drawn_curve.png").read_bytes()
+    write_run(project, "demo", language="en")
+    assert _report(project) == 0
+    assert calls == ["es", "en"]
+    assert (project / "site" / "runs" / "demo" / "figures" / "drawn_curve.png").read_bytes() != spanish
