@@ -73,9 +73,25 @@ def _runs(project: Project, args):
     return discover(project, getattr(args, "run_ids", None) or None)
 
 
+PRACTICE_MODULES = ("keras", "scipy", "sklearn", "papermill", "ipykernel")
+
+
+def _require_practice() -> None:
+    """Executing runs, or telling which are stale, needs the practice extra: say so before starting."""
+    import importlib.util
+
+    missing = [name for name in PRACTICE_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ReportgenError(
+            f"executing runs needs the practice extra ({', '.join(missing)} not installed): "
+            "pip install -e '.[practice,cpu]' (or gpu / jax), or `make report`. Building the site from "
+            "committed results needs none of it: python -m reportgen report --no-execute.")
+
+
 def cmd_status(project: Project, args) -> int:
     from reportgen.runs import state_of
 
+    _require_practice()
     for run in _runs(project, args):
         state = state_of(project, run)
         print(f"{run.id:30s} {state.state:7s} {state.reason}")
@@ -85,6 +101,7 @@ def cmd_status(project: Project, args) -> int:
 def cmd_run(project: Project, args) -> int:
     from reportgen.runs import execute_stale
 
+    _require_practice()
     outcomes = execute_stale(project, _runs(project, args), force=args.force, progress=not args.quiet)
     return EXIT_FAILED if any(o.startswith("failed") for o in outcomes.values()) else EXIT_OK
 

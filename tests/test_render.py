@@ -257,3 +257,14 @@ def test_drawn_figures_are_cached_by_content_and_redrawn_in_a_new_language(proje
     assert _report(project) == 0
     assert calls == ["es", "en"]
     assert (project / "site" / "runs" / "demo" / "figures" / "drawn_curve.png").read_bytes() != spanish
+
+
+def test_executing_without_the_practice_extra_says_what_to_install(project, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "keras" else real(name, *a))
+    write_run(project, "demo")
+    assert main(["--project", str(project), "report", "--quiet"]) == 1
+    assert "practice extra (keras not installed)" in capsys.readouterr().err
+    assert not (project / "experiments" / "results" / "demo").exists() and not (project / "site").exists()
