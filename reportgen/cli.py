@@ -119,10 +119,11 @@ def cmd_render(project: Project, args) -> int:
     from reportgen.harvest import harvest_all
     from reportgen.render import Renderer
     from reportgen.render.pages import write_files
+    from reportgen.site import site_language
 
     runs = harvest_all(project, _runs(project, args))
     _seed_reflections(project, runs)
-    files = Renderer(project).files(runs)
+    files = Renderer(project, language=site_language(project)).files(runs)
     if args.out:
         write_files(files, Path(args.out))
         log.info("wrote %d generated files into %s", len(files), args.out)

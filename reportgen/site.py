@@ -40,6 +40,14 @@ def _mkdocs_warnings():
         logger.setLevel(previous)
 
 
+def site_language(project: Project) -> str:
+    """The language of the site-wide pages (home, comparison): mkdocs.yml's `theme.language`."""
+    from mkdocs.config import load_config
+
+    with _mkdocs_warnings():
+        return load_config(str(project.mkdocs_yml)).theme.get("language") or "es"
+
+
 def build(project: Project) -> None:
     """`mkdocs build --strict`, in this process: any broken link or missing image fails the build."""
     from mkdocs.commands.build import build as mkdocs_build
