@@ -1,4 +1,5 @@
-# One command for the portfolio, one for the tests. Both set themselves up in .venv.
+# One command for the portfolio, one for the tests. Both set themselves up in .venv with the practice
+# extra (Keras, TFDS, papermill) and a backend. Rendering and building alone need only `pip install -e .`.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -11,11 +12,11 @@ STAMP  := $(VENV)/.installed-$(BACKEND_EXTRA)
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[$(BACKEND_EXTRA),test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[practice,$(BACKEND_EXTRA),test]"
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-## report: execute stale runs (FORCE=1 re-executes all), render docs/, build site/
+## report: execute stale runs (FORCE=1 re-executes all), seed reflections, build site/
 report: $(STAMP)
 	$(PY) -m reportgen report $(if $(FORCE),--force)
 
@@ -36,6 +37,7 @@ build: $(STAMP)
 publish: $(STAMP)
 	$(PY) -m reportgen publish
 
+## serve: live preview; rebuilds when a reflection, a template or a result changes
 serve: $(STAMP)
 	$(PY) -m mkdocs serve
 

@@ -1,5 +1,7 @@
 """Command line: `python -m reportgen report|run|render|build|status|publish`.
 
+`report --no-execute`, `render` and `build` need only the light install (no ML library).
+
 Exit codes: 0 success; 1 a run or the build failed; 2 invalid configuration (nothing touched).
 """
 
@@ -10,6 +12,7 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 
 from reportgen.errors import EXIT_FAILED, EXIT_OK, ConfigError, ReportgenError
 from reportgen.project import Project
@@ -38,8 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--no-execute", action="store_true",
                         help="render and build from committed results only (no training)")
     add("run", "Execute the named runs (default: the stale ones).", runs=True, force=True)
-    add("render", "Render docs/ from the results, without executing anything.")
-    add("build", "Build site/ from docs/ with mkdocs --strict.")
+    render = add("render", "Seed missing reflections in docs/ and check that every page renders "
+                           "(the pages themselves are made during the MkDocs build).")
+    render.add_argument("--out", metavar="DIR",
+                        help="also write the generated pages and figures into DIR (to read, or to copy a page "
+                             "into docs/ and take it over)")
+    add("build", "Build site/ with mkdocs build --strict (the reportgen plugin makes the pages).")
     add("status", "Show which runs are fresh, stale, failed or new, and why.", runs=True)
     add("publish", "Build and deploy the site to GitHub Pages (mkdocs gh-deploy).")
     return parser
@@ -66,9 +73,25 @@ def _runs(project: Project, args):
     return discover(project, getattr(args, "run_ids", None) or None)
 
 
+PRACTICE_MODULES = ("keras", "scipy", "sklearn", "papermill", "ipykernel")
+
+
+def _require_practice() -> None:
+    """Executing runs, or telling which are stale, needs the practice extra: say so before starting."""
+    import importlib.util
+
+    missing = [name for name in PRACTICE_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ReportgenError(
+            f"executing runs needs the practice extra ({', '.join(missing)} not installed): "
+            "pip install -e '.[practice,cpu]' (or gpu / jax), or `make report`. Building the site from "
+            "committed results needs none of it: python -m reportgen report --no-execute.")
+
+
 def cmd_status(project: Project, args) -> int:
     from reportgen.runs import state_of
 
+    _require_practice()
     for run in _runs(project, args):
         state = state_of(project, run)
         print(f"{run.id:30s} {state.state:7s} {state.reason}")
@@ -78,17 +101,33 @@ def cmd_status(project: Project, args) -> int:
 def cmd_run(project: Project, args) -> int:
     from reportgen.runs import execute_stale
 
+    _require_practice()
     outcomes = execute_stale(project, _runs(project, args), force=args.force, progress=not args.quiet)
     return EXIT_FAILED if any(o.startswith("failed") for o in outcomes.values()) else EXIT_OK
 
 
-def cmd_render(project: Project, args) -> int:
-    from reportgen.harvest import harvest_all
+def _seed_reflections(project: Project, runs) -> None:
+    """Create each run's missing reflection: the only files reportgen writes into docs/."""
     from reportgen.render import Renderer
 
-    runs = _runs(project, args)
-    written = Renderer(project).render_all(harvest_all(project, runs))
-    log.info("rendered %d pages into docs/", len(written))
+    for path in Renderer(project).seed_reflections(runs):
+        log.info("created %s (yours from now on)", path.relative_to(project.root))
+
+
+def cmd_render(project: Project, args) -> int:
+    """Seed missing reflections and render every page once, so a template error shows before a build."""
+    from reportgen.harvest import harvest_all
+    from reportgen.render import Renderer
+    from reportgen.render.pages import write_files
+    from reportgen.site import site_language
+
+    runs = harvest_all(project, _runs(project, args))
+    _seed_reflections(project, runs)
+    files = Renderer(project, language=site_language(project)).files(runs)
+    if args.out:
+        write_files(files, Path(args.out))
+        log.info("wrote %d generated files into %s", len(files), args.out)
+    log.info("rendered %d pages", sum(item.path.endswith(".md") for item in files))
     return EXIT_OK
 
 
@@ -101,8 +140,9 @@ def cmd_build(project: Project, args) -> int:
 
 
 def cmd_report(project: Project, args) -> int:
-    """The whole job: validate everything first, execute what is stale, render, build."""
+    """The whole job: validate everything first, execute what is stale, seed reflections, build."""
     started = time.perf_counter()
+    from reportgen.harvest import harvest_all
     from reportgen.runs import discover
 
     discover(project)  # every run file is validated before anything runs
@@ -110,11 +150,10 @@ def cmd_report(project: Project, args) -> int:
     status = EXIT_OK
     if not args.no_execute:
         status = cmd_run(project, argparse.Namespace(**{**vars(args), "run_ids": [r.id for r in selected]}))
-    args.run_ids = []  # the site always shows every run, not only the ones executed now
-    render_status = cmd_render(project, args)
-    build_status = cmd_build(project, args)
+    _seed_reflections(project, harvest_all(project, discover(project)))
+    build_status = cmd_build(project, args)  # the plugin renders every run, not only those executed now
     log.info("report finished in %.0f s", time.perf_counter() - started)
-    return max(status, render_status, build_status)
+    return max(status, build_status)
 
 
 def cmd_publish(project: Project, args) -> int:

@@ -91,6 +91,26 @@ def make_project(root: Path) -> Path:
     return root
 
 
+def committed_project(root: Path) -> Path:
+    """A copy of this repository's portfolio: run files, committed results, templates, docs, config."""
+    for folder in ("templates", "docs", "experiments/runs", "experiments/results/demo",
+                   "experiments/results/shortcut"):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.copy(REPO / "experiments" / "augmentation_xai.ipynb", root / "experiments")
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    return root
+
+
+@pytest.fixture(scope="session")
+def committed_site(tmp_path_factory) -> Path:
+    """The shipped runs' site built from their committed results (`report --no-execute`)."""
+    from reportgen.cli import main
+
+    root = committed_project(tmp_path_factory.mktemp("committed") / "portfolio")
+    assert main(["--project", str(root), "report", "--no-execute", "--quiet"]) == 0
+    return root / "site"
+
+
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory) -> Path:
     """The real notebook executed once on tiny data through `report`: a built site to inspect."""

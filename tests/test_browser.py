@@ -1,4 +1,4 @@
-"""The demo page in a real browser: every image loads and the lightbox opens."""
+"""The site in a real browser: opened from the file system and under a GitHub Pages sub-path."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ALL_IMAGES = "() => [...document.querySelectorAll('article img')]"
 
 
 def _require_browser():
@@ -28,36 +29,62 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def served_site(demo_site):
-    handler = functools.partial(QuietHandler, directory=str(demo_site / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-def test_images_load_and_lightbox_opens(served_site):
+def browser():
     _require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+        chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{served_site}/runs/tiny/", wait_until="load")
-        count = page.locator("article img").count()
-        assert count >= 15
-        # Lazy images (and those in hidden tabs) load only when shown: ask for all of them now.
-        page.evaluate("() => document.querySelectorAll('article img').forEach(img => img.loading = 'eager')")
-        page.wait_for_function("() => [...document.querySelectorAll('article img')].every(img => img.complete)",
-                               timeout=20_000)
-        broken = page.evaluate(
-            "() => [...document.querySelectorAll('article img')].filter(img => !img.naturalWidth).map(img => img.src)")
-        assert broken == []
-        page.locator("a.glightbox").first.click()
-        page.wait_for_selector(".gslide-image img", state="visible", timeout=10_000)
-        assert page.locator(".glightbox-container").is_visible()
-        browser.close()
+        yield chromium
+        chromium.close()
+
+
+def _serve(folder) -> tuple[http.server.ThreadingHTTPServer, str]:
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(params=["file", "sub-path"])
+def home(request, committed_site, tmp_path):
+    """The built site's home page, opened from the file system or served under /portfolio/."""
+    if request.param == "file":
+        yield (committed_site / "index.html").as_uri()
+        return
+    shutil.copytree(committed_site, tmp_path / "portfolio")
+    server, url = _serve(tmp_path)
+    yield f"{url}/portfolio/index.html"
+    server.shutdown()
+
+
+def _assert_images_load(page, at_least: int) -> None:
+    assert page.locator("article img").count() >= at_least
+    # Lazy images (and those in hidden tabs) load only when shown: ask for all of them now.
+    page.evaluate(f"() => ({ALL_IMAGES})().forEach(img => img.loading = 'eager')")
+    page.wait_for_function(f"() => ({ALL_IMAGES})().every(img => img.complete)", timeout=20_000)
+    broken = page.evaluate(f"() => ({ALL_IMAGES})().filter(img => !img.naturalWidth).map(img => img.src)")
+    assert broken == []
+
+
+def test_links_images_formulas_and_search_work(browser, home):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(home, wait_until="load")
+    page.locator("article a[href$='runs/demo/index.html']").first.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("runs/demo/index.html")
+    assert page.locator("article h1").inner_text().strip()
+    _assert_images_load(page, at_least=15)
+    page.wait_for_selector("article mjx-container", state="attached", timeout=20_000)  # MathJax typeset
+    assert _search(page, "augmentation") > 0
+
+
+def _search(page, query: str) -> int:
+    """The number of results Material's search lists for a query typed into the search box."""
+    page.locator("input.md-search__input").click()
+    page.keyboard.type(query)
+    page.wait_for_selector(".md-search-result__item", timeout=20_000)
+    return page.locator(".md-search-result__item").count()

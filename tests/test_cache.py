@@ -40,9 +40,15 @@ def test_parameter_change_makes_it_stale(executed):
     assert state.state == "stale" and state.changed == ["parameters"]
 
 
-def test_language_change_makes_it_stale(executed):
-    """Figures carry labels in the page's language, so the language is part of the key."""
-    write_run(executed.root, "demo", language="en")
+def test_page_fields_keep_it_fresh(executed):
+    """The language, title, description and date are the page's: they never reach the notebook."""
+    write_run(executed.root, "demo", language="en", title="Another title", description="Other words.",
+              date="2026-01-02")
+    assert _state(executed).state == "fresh"
+
+
+def test_backend_change_makes_it_stale(executed):
+    write_run(executed.root, "demo", backend="jax")
     assert _state(executed).changed == ["parameters"]
 
 

@@ -69,7 +69,7 @@ def test_results_are_small_and_the_notebook_is_published(demo_site):
     total = sum(p.stat().st_size for p in results.rglob("*") if p.is_file())
     assert total < 5 * 1024 * 1024
     assert not list(results.rglob("*.keras")) and not list(results.rglob("*.h5"))
-    notebook_page = demo_site / "site" / "runs" / "tiny" / "notebook" / "index.html"
+    notebook_page = demo_site / "site" / "runs" / "tiny" / "notebook.html"
     assert "Data augmentation avanzado y explicabilidad" in notebook_page.read_text()
 
 

@@ -44,9 +44,9 @@ def test_failing_notebook_keeps_previous_results_and_others_run(project, capsys)
     assert state_of(proj, discover(proj, ["b_flaky"])[0]).state == "failed"
 
     # The site was still rendered and built, with the failure visible.
-    comparison = (project / "site" / "comparacion" / "index.html").read_text()
+    comparison = (project / "site" / "comparacion.html").read_text()
     assert "la celda falló a propósito" in comparison
-    assert (project / "site" / "runs" / "b_flaky" / "notebook-fallido" / "index.html").exists()
+    assert (project / "site" / "runs" / "b_flaky" / "notebook-fallido.html").exists()
     run_page = (project / "site" / "runs" / "b_flaky" / "index.html").read_text()
     assert "falló" in run_page
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reportgen.render.strings import LANGUAGES, strings
 
 
@@ -27,3 +29,88 @@ def test_no_entry_is_empty():
             for part in key.split("."):
                 value = value[part]
             assert str(value).strip(), (language, key)
+
+
+# ------------------------------------------------------------------ no word of the other language
+
+def _values(table):
+    for value in table.values():
+        if isinstance(value, dict):
+            yield from _values(value)
+        elif isinstance(value, list):
+            yield from value
+        else:
+            yield str(value)
+
+
+def _distinctive_phrases(language: str, other: str) -> set[str]:
+    """Phrases of `other`'s table that `language`'s table never uses: seeing one is a leak."""
+    import re
+
+    own = " ".join(_values(strings(language))).lower()
+    phrases = set()
+    for value in _values(strings(other)):
+        for fragment in re.split(r"\{[^}]*\}|[*`_()\[\]:;,.·/\\|−-]|\s\W+\s", value):
+            fragment = " ".join(fragment.split()).lower()
+            if (len(fragment) >= 6 or " " in fragment) and fragment not in own:
+                phrases.add(fragment)
+    return phrases
+
+
+# As in mkdocs.yml: tabs, admonitions and figures must render for their text to be read.
+MARKDOWN_EXTENSIONS = ["tables", "md_in_html", "attr_list", "admonition", "pymdownx.details",
+                       "pymdownx.superfences", "pymdownx.tabbed"]
+
+
+def _recorded_words(run) -> list[str]:
+    """Text the results themselves hold (older practices recorded captions and sentences); the
+    renderer shows it as recorded, so it is left out of the check until the practice records numbers only."""
+    found = [figure.caption for figure in run.figures.values()] + [str(s.get("stage", "")) for s in run.timings]
+
+    def walk(value):
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str):
+            found.append(value)
+
+    walk(run.facts)
+    return sorted({" ".join(w.split()).lower() for w in found if len(w) >= 4}, key=len, reverse=True)
+
+
+@pytest.mark.parametrize("run_id", ["demo", "shortcut"])
+@pytest.mark.parametrize("language,other", [("es", "en"), ("en", "es")])
+def test_a_page_holds_no_words_of_the_other_language(tmp_path, run_id, language, other):
+    """The shipped runs rendered in each language: no phrase of the other language's table appears."""
+    import re
+    import shutil
+
+    import markdown
+    from bs4 import BeautifulSoup
+
+    from reportgen.harvest import harvest_run
+    from reportgen.project import Project
+    from reportgen.render import Renderer
+    from reportgen.runs import discover
+
+    from conftest import committed_project
+
+    project = Project.at(committed_project(tmp_path / "portfolio"))
+    shutil.rmtree(project.docs_dir / "runs")  # the student's reflections are in their own words
+    run = harvest_run(project, discover(project, [run_id])[0])
+    run.config = run.config.model_copy(update={"language": language, "title": "Demo", "description": ""})
+    pages = [item for item in Renderer(project, language=language).files([run]) if item.path.endswith(".md")]
+
+    for page in pages:
+        if page.path.endswith("notebook.md"):  # the executed notebook is shown as it ran
+            continue
+        html = markdown.markdown(page.content, extensions=MARKDOWN_EXTENSIONS)
+        text = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split()).lower()
+        for recorded in _recorded_words(run):
+            text = text.replace(recorded, " ")
+        leaks = sorted(p for p in _distinctive_phrases(language, other)
+                       if re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text))
+        assert leaks == [], f"{page.path} in {language!r} holds {other!r} words: {leaks}"

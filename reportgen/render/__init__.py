@@ -1,5 +1,5 @@
-"""Render: harvested runs -> Markdown pages, through the Jinja templates in templates/."""
+"""Render: harvested runs -> the site's pages and figures, in memory, through the templates in templates/."""
 
-from reportgen.render.pages import GENERATED_MARKER, Renderer
+from reportgen.render.pages import Renderer, SiteFile
 
-__all__ = ["GENERATED_MARKER", "Renderer"]
+__all__ = ["Renderer", "SiteFile"]

@@ -1,28 +1,37 @@
-"""Render: harvested runs -> Markdown pages in docs/, through the Jinja templates in templates/.
+"""Render: harvested runs -> the site's generated files, in memory, through the Jinja templates.
 
-Generated pages carry GENERATED_MARKER; the renderer overwrites only files that carry it
-(or do not exist yet). Everything else in docs/ is the student's: a reflection created
-once from a template, hand-written pages, images. Those are never touched again.
+`Renderer.files()` returns every file reportgen contributes to the site: the home page (cards),
+the comparison page, and for each run its page, its executed-notebook page(s), its figures and
+its downloads. Nothing is written to docs/: the MkDocs plugin (`reportgen.plugin`) hands these
+files to MkDocs during `mkdocs build` / `mkdocs serve`; recorded figures and tables are served
+straight from `experiments/results/` (stored once). A file the student writes at the same path
+in docs/ wins over the generated one.
+
+The only file reportgen ever writes into docs/ is a run's reflection seed,
+`docs/runs/<run-id>/reflexion.md`, created once (`Renderer.seed_reflections`) and the student's
+from then on; the run page includes it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import html
 import json
 import re
-import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from reportgen.results import Figure, RunResults
 from reportgen.project import Project
+from reportgen.results import Figure, RunResults
 from reportgen.render import figures as drawn
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
 from reportgen.render.strings import strings
 
-GENERATED_MARKER = "<!-- reportgen: página generada; se reescribe en cada informe. -->"
 STUDENT_FILE = "reflexion.md"
+FAILED_NOTEBOOK = "notebook-fallido"
 # Parentheses stay as they are: "\(" would start a MathJax formula, and without "[" they link nothing.
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]#+\-.!|~>])")
 
@@ -76,11 +85,24 @@ def headline(run: RunResults, metric: str) -> dict | None:
         return None
 
 
-STATUS_LABELS = {"ok": "ok", "failed": "falló", "new": "sin ejecutar"}
+def status_badge(run: RunResults, language: str) -> str:
+    label = page_strings(language)["status"][run.status]
+    return f'<span class="rg-status rg-status--{run.status}">{label}</span>'
 
 
-def status_badge(run: RunResults) -> str:
-    return f'<span class="rg-status rg-status--{run.status}">{STATUS_LABELS[run.status]}</span>'
+LEGACY_CPU = re.compile(r"CPU \((\d+) \w+\)")  # results recorded before the device became numbers
+
+
+def device(recorded, language: str) -> str:
+    """The recorded device in words: {'kind': 'cpu', 'cores': n} or {'kind': 'gpu', 'names': [...]}."""
+    words = page_strings(language)["device"]
+    if isinstance(recorded, str) and (legacy := LEGACY_CPU.fullmatch(recorded)):
+        recorded = {"kind": "cpu", "cores": int(legacy.group(1))}
+    if isinstance(recorded, dict) and recorded.get("kind") == "gpu":
+        return words["gpu"].format(names=", ".join(recorded.get("names", [])))
+    if isinstance(recorded, dict) and recorded.get("kind") == "cpu":
+        return words["cpu"].format(cores=recorded.get("cores", "?"))
+    return str(recorded) if recorded else "—"
 
 
 def caption(run: RunResults, name: str) -> str:
@@ -104,159 +126,210 @@ def environment(templates_dir: Path) -> Environment:
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                       autoescape=False)
     env.filters.update(md=md_text, code=code, number=number, percent=percent, points=points, duration=duration,
-                       tojson=lambda v: json.dumps(v, ensure_ascii=False))
+                       device=device, tojson=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(headline=headline, status_badge=status_badge, caption=caption, stage_name=stage_name,
                        describe_pipeline=describe_pipeline, risk_warnings=risk_warnings)
     return env
 
 
-def load_strings(language: str) -> dict:
+def page_strings(language: str) -> dict:
     """The fixed words of the pages in the page's language (reportgen/render/strings/)."""
     return strings(language)["page"]
 
 
-def is_generated(path: Path) -> bool:
-    if not path.exists():
-        return True
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        head = "".join(handle.readline() for _ in range(12))
-    return GENERATED_MARKER in head
+load_strings = page_strings  # the name templates' callers used before
 
 
-def write_generated(path: Path, text: str) -> bool:
-    """Write a generated page unless a student owns that file; returns whether it was written."""
-    if not is_generated(path):
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
-    return True
+def marker(path: str) -> str:
+    """The comment heading every generated page: where it comes from and how to take it over."""
+    return (f"<!-- reportgen: generated from experiments/results at every build; "
+            f"a file of yours at docs/{path} replaces this page. -->")
 
 
-def _copy_if_changed(source: Path, target: Path) -> None:
-    if target.exists() and target.stat().st_size == source.stat().st_size \
-            and target.read_bytes() == source.read_bytes():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
+def _sha(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part + b"\0")
+    return digest.hexdigest()[:20]
+
+
+# ------------------------------------------------------------------------ files
+
+@dataclass(frozen=True)
+class SiteFile:
+    """One file reportgen adds to the site: text or bytes made now, or a file served as it is."""
+
+    path: str  # POSIX path inside the site's docs, e.g. "runs/demo/index.md"
+    content: str | bytes | None = None
+    source: Path | None = None  # e.g. a recorded figure in experiments/results/<run-id>/figures/
+
+    def read_bytes(self) -> bytes:
+        if self.source is not None:
+            return self.source.read_bytes()
+        return self.content.encode("utf-8") if isinstance(self.content, str) else self.content
+
+
+def write_files(files: list[SiteFile], folder: Path) -> None:
+    """Write generated files into a folder (`reportgen render --out`: to read or take over a page)."""
+    for item in files:
+        target = folder / item.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(item.read_bytes())
 
 
 # ------------------------------------------------------------------------ pages
 
 class Renderer:
-    """Writes the site's generated pages for a list of harvested runs."""
+    """Makes the site's generated files for a list of harvested runs, in memory."""
 
-    def __init__(self, project: Project):
+    def __init__(self, project: Project, language: str = "es"):
         self.project = project
+        self.language = language  # of the site-wide pages (home, comparison)
         self.env = environment(project.templates_dir)
+        self.figure_cache = project.root / ".cache" / "reportgen" / "figures"
 
-    def run_dir(self, run: RunResults) -> Path:
-        return self.project.docs_dir / "runs" / run.id
+    # ---------------------------------------------------------------- the site
 
-    def render_all(self, runs: list[RunResults]) -> list[Path]:
-        written = []
+    def files(self, runs: list[RunResults]) -> list[SiteFile]:
+        """Every generated file of the site."""
+        files = []
         for run in runs:
-            written += self.render_run(run)
-        written.append(self._page("index.md", "index.md.j2", runs=runs))
-        written.append(self._page("comparacion.md", "comparison.md.j2", runs=runs))
-        self._remove_orphans({run.id for run in runs})
-        return written
+            files += self.run_files(run)
+        files.append(self._page("index.md", "index.md.j2", self.language, runs=runs))
+        files.append(self._page("comparacion.md", "comparison.md.j2", self.language, runs=runs))
+        return files
 
-    def _page(self, relative: str, template: str, language: str = "es", **context) -> Path:
-        path = self.project.docs_dir / relative
+    def _page(self, path: str, template: str, language: str, **context) -> SiteFile:
         text = self.env.get_template(template).render(
-            marker=GENERATED_MARKER, t=load_strings(language), **context)
-        write_generated(path, text)
+            marker=marker(path), t=page_strings(language), language=language, **context)
+        return SiteFile(path, content=text)
+
+    # ----------------------------------------------------------------- one run
+
+    def run_files(self, run: RunResults) -> list[SiteFile]:
+        """A run's page, notebook page(s), figures and downloads."""
+        folder = f"runs/{run.id}"
+        files: list[SiteFile] = []
+        if run.folder is not None:
+            run = self._with_drawn_figures(run)
+            files += [SiteFile(f"{folder}/figures/{figure.path.name}", source=figure.path)
+                      for figure in run.figures.values()]
+            files += self._downloads(run, folder)
+            files += self._notebook_page(run.folder / "notebook.ipynb", f"{folder}/notebook.md", run)
+        if run.failure is not None:
+            files += self._notebook_page(run.failure.folder / "notebook.ipynb",
+                                         f"{folder}/{FAILED_NOTEBOOK}.md", run, failed=True)
+        reflection, written = self.reflection(run)
+        downloads = sorted(item.path.rsplit("/", 1)[1] for item in files if "/datos/" in item.path)
+        files.append(self._page(f"{folder}/index.md", "run_page.md.j2", run.language, run=run,
+                                reflection=reflection, reflection_written=written, downloads=downloads))
+        return files
+
+    def _downloads(self, run: RunResults, folder: str) -> list[SiteFile]:
+        sources = list(run.tables.values())
+        sources += [run.folder / f"{name}.json" for name in ("metrics", "run")]
+        return [SiteFile(f"{folder}/datos/{path.name}", source=path) for path in sources if path.exists()]
+
+    # -------------------------------------------------------------- reflection
+
+    def reflection_path(self, run: RunResults) -> Path:
+        return self.project.docs_dir / "runs" / run.id / STUDENT_FILE
+
+    def reflection_seed(self, run: RunResults) -> str:
+        return self.env.get_template("reflection.md.j2").render(run=run, t=page_strings(run.language))
+
+    def reflection(self, run: RunResults) -> tuple[str, bool]:
+        """The student's reflection (the seed until its file exists) and whether they wrote in it."""
+        seed = self.reflection_seed(run)
+        path = self.reflection_path(run)
+        text = path.read_text(encoding="utf-8") if path.exists() else seed
+        return text, text != seed
+
+    def seed_reflections(self, runs: list[RunResults]) -> list[Path]:
+        """Create the reflection file of each run with results, once; it is the student's afterwards.
+
+        Seeded only once results exist, so the prompts can quote the run's numbers.
+        """
+        created = []
+        for run in runs:
+            path = self.reflection_path(run)
+            if run.folder is not None and not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(self.reflection_seed(run), encoding="utf-8")
+                created.append(path)
+        return created
+
+    # ----------------------------------------------------------------- figures
+
+    def _with_drawn_figures(self, run: RunResults) -> RunResults:
+        """The run with its figures made of numbers drawn in the page's language (cached by content)."""
+        figures = dict(run.figures)
+        for name in drawn.names():
+            path = self._drawn_figure(run, name)
+            if path is not None:
+                figures[name] = Figure(name=name, path=path, caption="")
+        return dataclasses.replace(run, figures=figures)
+
+    def _drawn_figure(self, run: RunResults, name: str) -> Path | None:
+        """A drawn figure's PNG under .cache/, drawn again only when its data, words or code changed."""
+        folder = self.figure_cache / _sha(name.encode(), run.language.encode(), _results_digest(run.folder),
+                                          drawn.code_digest().encode())
+        path, missing = folder / f"{name}.png", folder / "none"
+        if path.exists():
+            return path
+        if missing.exists():
+            return None
+        png = drawn.draw(run, name, run.language)
+        folder.mkdir(parents=True, exist_ok=True)
+        if png is None:
+            missing.touch()
+            return None
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(png)
+        temporary.replace(path)
         return path
 
-    def render_run(self, run: RunResults) -> list[Path]:
-        folder = self.run_dir(run)
-        folder.mkdir(parents=True, exist_ok=True)
-        reflection_written = self._student_reflection(run, folder)
-        if run.folder is not None:
-            self._copy_assets(run, folder)
-            self._draw_figures(run, folder)
-            self._notebook_page(run.folder / "notebook.ipynb", folder / "notebook.md", run)
-        if run.failure is not None:
-            self._notebook_page(run.failure.folder / "notebook.ipynb", folder / "notebook-fallido.md",
-                                run, failed=True)
-        downloads = sorted(p.name for p in (folder / "datos").glob("*")) if run.folder else []
-        page = self._page(f"runs/{run.id}/index.md", "run_page.md.j2", language=run.language, run=run,
-                          reflection_written=reflection_written, downloads=downloads)
-        return [page]
+    # --------------------------------------------------------------- notebooks
 
-    def _student_reflection(self, run: RunResults, folder: Path) -> bool:
-        """Create the reflection once, seeded with prompts from the results; never rewrite it.
-
-        Returns whether the student has written in it (it differs from the seed).
-        """
-        path = folder / STUDENT_FILE
-        seed = self.env.get_template("reflection.md.j2").render(
-            run=run, t=load_strings(run.language))
-        if not path.exists():
-            path.write_text(seed, encoding="utf-8")
-        return path.read_text(encoding="utf-8") != seed
-
-    def _copy_assets(self, run: RunResults, folder: Path) -> None:
-        for figure in run.figures.values():
-            _copy_if_changed(figure.path, folder / "figures" / figure.path.name)
-        for name, path in run.tables.items():
-            _copy_if_changed(path, folder / "datos" / path.name)
-        for name in ("metrics", "run"):
-            source = run.folder / f"{name}.json"
-            if source.exists():
-                _copy_if_changed(source, folder / "datos" / source.name)
-
-    def _draw_figures(self, run: RunResults, folder: Path) -> None:
-        """Draw the figures made of numbers in the page's language; the page shows them like recorded ones."""
-        for name in drawn.names():
-            png = drawn.draw(run, name, run.language)
-            if png is not None:
-                path = folder / "figures" / f"{name}.png"
-                _write_bytes_if_changed(path, png)
-                run.figures[name] = Figure(name=name, path=path, caption="")
-
-    def _notebook_page(self, notebook: Path, target: Path, run: RunResults, failed: bool = False) -> None:
-        """The executed notebook as a page of the site (the practice's evidence)."""
+    def _notebook_page(self, notebook: Path, path: str, run: RunResults, failed: bool = False) -> list[SiteFile]:
+        """The executed notebook as a page of the site (the practice's evidence), with its images."""
         if not notebook.exists():
-            return
+            return []
+        folder, stem = path.rsplit("/", 1)
+        cell = run.failure.cell if failed else None
+        body, outputs = _convert_notebook(notebook.read_bytes(), stem.removesuffix(".md") + "_files", cell)
+        header = self.env.get_template("notebook_page.md.j2").render(
+            marker=marker(path), run=run, failed=failed, t=page_strings(run.language))
+        files = [SiteFile(path, content=header + "\n" + body)]
+        files += [SiteFile(f"{folder}/{name}", content=data) for name, data in outputs.items()]
+        return files
+
+
+_CONVERTED: dict[str, tuple[str, dict[str, bytes]]] = {}
+
+
+def _convert_notebook(data: bytes, files_dir: str, failed_cell: int | None) -> tuple[str, dict[str, bytes]]:
+    """Markdown and output images of an executed notebook (memoised: `mkdocs serve` rebuilds often)."""
+    key = _sha(data, files_dir.encode(), str(failed_cell).encode())
+    if key not in _CONVERTED:
         import nbformat
         from nbconvert import MarkdownExporter
 
-        nb = nbformat.read(str(notebook), as_version=4)
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         for cell in nb.cells:  # papermill's bookkeeping is noise on a published page
             cell.get("metadata", {}).pop("papermill", None)
-        if failed and run.failure.cell is not None:  # the run page links straight to the failing cell
-            nb.cells.insert(run.failure.cell, nbformat.v4.new_markdown_cell('<a id="celda-fallida"></a>'))
-        body, resources = MarkdownExporter().from_notebook_node(
-            nb, resources={"output_files_dir": target.stem + "_files"})
-        for name, data in resources.get("outputs", {}).items():
-            _write_bytes_if_changed(target.parent / name, data)
-        header = self.env.get_template("notebook_page.md.j2").render(
-            marker=GENERATED_MARKER, run=run, failed=failed,
-            t=load_strings(run.language))
-        write_generated(target, header + "\n" + _demote_headings(body))
-
-    def _remove_orphans(self, run_ids: set[str]) -> None:
-        """Drop generated pages of runs whose run file is gone; keep anything a student wrote."""
-        runs_root = self.project.docs_dir / "runs"
-        if not runs_root.exists():
-            return
-        for folder in runs_root.iterdir():
-            if not folder.is_dir() or folder.name in run_ids:
-                continue
-            for page in folder.glob("*.md"):
-                if page.name != STUDENT_FILE and is_generated(page):
-                    page.unlink()
-            for generated in ("figures", "datos", "notebook_files", "notebook-fallido_files"):
-                shutil.rmtree(folder / generated, ignore_errors=True)
+        if failed_cell is not None:  # the run page links straight to the failing cell
+            nb.cells.insert(failed_cell, nbformat.v4.new_markdown_cell('<a id="celda-fallida"></a>'))
+        body, resources = MarkdownExporter().from_notebook_node(nb, resources={"output_files_dir": files_dir})
+        _CONVERTED[key] = (_demote_headings(body), dict(resources.get("outputs", {})))
+    return _CONVERTED[key]
 
 
-def _write_bytes_if_changed(path: Path, data: bytes) -> None:
-    if path.exists() and path.read_bytes() == data:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+def _results_digest(folder: Path) -> bytes:
+    """Identity of what a run recorded (its JSON and CSV files): drawn figures depend on nothing else."""
+    parts = [path.name.encode() + b"\0" + path.read_bytes()
+             for pattern in ("*.json", "*.csv") for path in sorted(folder.glob(pattern))]
+    return _sha(*parts).encode()
 
 
 def _demote_headings(markdown: str) -> str:

@@ -85,10 +85,11 @@ def cache_components(project: Project, run: "Run") -> dict[str, str]:
 
 
 def notebook_parameters(run: "Run") -> dict:
-    """What papermill injects: the validated parameters, defaults filled in, the page language and
-    the Keras backend (so a change of either re-executes the run)."""
-    return {**run.config.parameters.model_dump(mode="json"), "language": run.config.language,
-            "backend": run.config.backend}
+    """What papermill injects: the validated parameters, defaults filled in, and the Keras backend.
+
+    Only what reaches the notebook: the title, language, description and date are the page's,
+    so changing them re-renders without re-executing."""
+    return {**run.config.parameters.model_dump(mode="json"), "backend": run.config.backend}
 
 
 def cache_key(components: dict[str, str]) -> str:

@@ -49,15 +49,15 @@ def git_commit(root: Path) -> str | None:
     return out.stdout.strip() + ("-dirty" if dirty else "")
 
 
-def device_description() -> str:
-    """The accelerator the kernel will see, for the provenance table."""
+def device_description() -> dict:
+    """The accelerator the kernel will see, as numbers and names (the page puts it in words)."""
     if shutil.which("nvidia-smi"):
         out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
                              capture_output=True, text=True)
         names = [line.strip() for line in out.stdout.splitlines() if line.strip()]
         if out.returncode == 0 and names:
-            return "GPU: " + ", ".join(names)
-    return f"CPU ({os.cpu_count()} núcleos)"
+            return {"kind": "gpu", "names": names}
+    return {"kind": "cpu", "cores": os.cpu_count()}
 
 
 # -------------------------------------------------------------------- execution

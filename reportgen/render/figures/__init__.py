@@ -9,8 +9,11 @@ returns a matplotlib Figure, or None when the run did not record what it needs.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -54,6 +57,20 @@ def names() -> list[str]:
     """Every registered figure name."""
     _load_drawers()
     return list(DRAWERS)
+
+
+@functools.cache
+def code_digest() -> str:
+    """Identity of everything a drawn figure depends on besides the run's data: the drawers' code,
+    the words tables and matplotlib's version (the key of the figure cache under .cache/)."""
+    import importlib.metadata
+
+    from reportgen.render.strings import STRINGS_DIR
+
+    digest = hashlib.sha256(importlib.metadata.version("matplotlib").encode())
+    for path in sorted([*Path(__file__).parent.glob("*.py"), *STRINGS_DIR.glob("*.yaml")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _load_drawers() -> None:

@@ -1,0 +1,87 @@
+"""The MkDocs plugin `reportgen`: the run pages are generated inside `mkdocs build` / `mkdocs serve`.
+
+Listed in mkdocs.yml (`plugins: [reportgen]`) and registered as an entry point of the
+`mkdocs.plugins` group, the way mkdocs-gen-files and Material's blog plugin add pages. On
+every build it harvests `experiments/results/` and adds, as in-memory files, the home page
+(cards), the comparison page and each run's page, notebook page(s), figures and downloads
+(`reportgen.render.Renderer`). docs/ holds only what the student writes:
+
+- a file of theirs at the same path as a generated one wins (e.g. `docs/runs/demo/index.md`
+  replaces the generated run page; `python -m reportgen render --out DIR` writes the generated
+  pages to start from);
+- `docs/runs/<run-id>/reflexion.md` is included in its run page, not built as a page of its own.
+
+`mkdocs serve` rebuilds when a reflection, a template, a run file or a result changes.
+The plugin never writes into docs/ and imports no ML library.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+from reportgen.errors import ReportgenError
+from reportgen.project import Project
+from reportgen.render.pages import STUDENT_FILE, Renderer, SiteFile
+
+log = logging.getLogger("mkdocs.plugins.reportgen")
+
+
+class ReportgenConfig(Config):
+    # The portfolio's root (experiments/, templates/); default: the folder of mkdocs.yml.
+    project = config_options.Optional(config_options.Dir(exists=True))
+
+
+class ReportgenPlugin(BasePlugin[ReportgenConfig]):
+    """Adds the generated pages of every run to the site."""
+
+    def project(self, config) -> Project:
+        root = self.config.project or Path(config.config_file_path).parent
+        return Project.at(root)
+
+    def on_files(self, files: Files, *, config) -> Files:
+        project = self.project(config)
+        generated = self.generated_files(project, language=config.theme.get("language") or "es")
+        for item in generated:
+            if files.get_file_from_path(item.path) is None:  # a student's file at that path wins
+                files.append(_mkdocs_file(config, item))
+        for file in files:
+            if file.src_uri.startswith("runs/") and file.src_uri.endswith("/" + STUDENT_FILE):
+                file.inclusion = InclusionLevel.EXCLUDED  # part of its run page, not a page of its own
+        return files
+
+    @staticmethod
+    def generated_files(project: Project, language: str) -> list[SiteFile]:
+        from reportgen.harvest import harvest_all
+        from reportgen.runs import discover
+
+        from jinja2 import TemplateError
+
+        try:
+            runs = harvest_all(project, discover(project))
+            return Renderer(project, language=language).files(runs)
+        except ReportgenError as exc:
+            raise PluginError(f"reportgen: {exc}") from None
+        except TemplateError as exc:
+            where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "lineno", None) else ""
+            raise PluginError(f"reportgen: template error: {where}{exc}") from None
+
+    def on_serve(self, server, *, config, builder):
+        """Rebuild when what the pages are made of changes (docs/ is watched by MkDocs itself)."""
+        project = self.project(config)
+        for folder in (project.templates_dir, project.runs_dir, project.results_dir):
+            if folder.exists():
+                server.watch(str(folder))
+        return server
+
+
+def _mkdocs_file(config, item: SiteFile) -> File:
+    if item.source is not None:
+        return File.generated(config, item.path, abs_src_path=str(item.source))
+    return File.generated(config, item.path, content=item.content)
