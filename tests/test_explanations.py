@@ -29,7 +29,7 @@ def recorded(energy, centre=0.3, area=0.15, pointing=0.8, centre_pointing=0.35, 
 
     return {
         "images": IMAGES, "has_masks": True, "shortcut": shortcut, "centre_sigma": 0.15,
-        "substrates": {"deletion": "black", "insertion": "blur", "blur_sigma": 0.05}, "randomisation_draws": 3,
+        "substrates": {"deletion": "black", "insertion": "blur", "blur_sigma": 0.05}, "randomisation_draws": 3, "randomisation_images": IMAGES,
         "baselines": {"centre": {"pointing_game": (np.arange(IMAGES) < centre_pointing * IMAGES).astype(float).tolist(),
                                  "energy_in_mask": per_image(centre, seed=7)},
                       "uniform": {"pointing_game": [area] * IMAGES, "energy_in_mask": [area] * IMAGES}},

@@ -15,6 +15,7 @@ from reportgen.practice.config import RunParameters
 from reportgen.record import Recorder
 
 RANDOMISATION_DRAWS = 3  # seeded draws of the cascading randomisation test: its spread goes on the page
+RANDOMISATION_IMAGES = 8  # images per draw and step (Integrated Gradients there costs steps x draws x layers)
 
 STAGES = {
     "data": ("Exploración y preparación del dataset", "Dataset exploration and preparation"),
@@ -252,6 +253,7 @@ class Practice:
         summary = {"images": len(images), "has_masks": masks is not None, "shortcut": self.params.data.shortcut,
                    "substrates": {"deletion": "black", "insertion": "blur", "blur_sigma": xai_checks.BLUR_SIGMA},
                    "randomisation_draws": RANDOMISATION_DRAWS,
+                   "randomisation_images": min(RANDOMISATION_IMAGES, len(images)),
                    "checks": {}, "curves": {}, "randomisation": {}, "ig_completeness": {}}
         if masks is not None:
             summary["centre_sigma"] = xai_checks.CENTRE_SIGMA
@@ -273,7 +275,8 @@ class Practice:
                                                    "deletion": curves.deletion.mean(axis=0),
                                                    "insertion": curves.insertion.mean(axis=0)}
                 cascade = xai_checks.cascading_randomisation(
-                    model, images, explain=self._explainers(cfg)[method], draws=RANDOMISATION_DRAWS,
+                    model, images[:RANDOMISATION_IMAGES], explain=self._explainers(cfg)[method],
+                    draws=RANDOMISATION_DRAWS,
                     seed=self.params.data.seed)
                 summary["randomisation"][name][method] = {"layers": cascade.layers, "rho": cascade.mean_per_draw,
                                                           "constant": cascade.constant}

@@ -239,7 +239,8 @@ class ExplanationsView:
         self.language = language
         self.words = strings(language)["explanations"]
         self.localisations = self._localisations()
-        self.randomisations = [randomisation(model, method, cascade, recorded["images"])
+        compared = recorded.get("randomisation_images", recorded["images"])
+        self.randomisations = [randomisation(model, method, cascade, compared)
                                for model, methods in recorded.get("randomisation", {}).items()
                                for method, cascade in methods.items()]
 
@@ -313,8 +314,9 @@ class ExplanationsView:
             margin=number(100 * LOCALISATION_MARGIN, language, 0), level=f"{100 * CONFIDENCE:.0f}")
             if baselines else notes["no_masks"].format(images=recorded["images"]), notes["curves"]]
         if self.randomisations:
-            found.append(notes["randomisation"].format(draws=len(self.randomisations[0].rho),
-                                                       limit=number(SANITY_MAX_RHO, language, 1)))
+            found.append(notes["randomisation"].format(
+                draws=len(self.randomisations[0].rho), limit=number(SANITY_MAX_RHO, language, 1),
+                images=recorded.get("randomisation_images", recorded["images"])))
         gaps = recorded.get("ig_completeness") or {}
         if gaps:
             found.append(notes["completeness"].format(gaps=", ".join(
