@@ -257,8 +257,7 @@ def logits_model(units=3, activation=None):
 
 
 def tf_softmax():
-    pytest.importorskip("tensorflow")
-    if keras.backend.backend() != "tensorflow":
+    if keras.backend.backend() != "tensorflow":  # checked first: the JAX run must never import TensorFlow
         pytest.skip("tf.nn.softmax runs on the TensorFlow backend")
     import tensorflow as tf
 
