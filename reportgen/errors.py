@@ -30,3 +30,12 @@ class RunFailed(ReportgenError, RuntimeError):
 
 class BuildFailed(ReportgenError, RuntimeError):
     """mkdocs reported an error or, in strict mode, a warning (a broken link or image)."""
+
+
+class ExplanationError(ReportgenError, ValueError):
+    """An explanation was asked of inputs that would give a silently wrong map.
+
+    A model whose logits cannot be found behind its probabilities, a class index that is
+    not one integer per image in range, a layer without a spatial feature map, an empty
+    batch: each is refused with what to pass instead.
+    """

@@ -106,3 +106,15 @@ def test_identity_names_the_generated_data():
 def test_embedded_needs_split_sizes():
     with pytest.raises(DataSourceError, match="data.train_size"):
         load_dataset(DataConfig(**{**SMALL, "train_size": None}))
+
+
+def test_flowers_lie_across_the_frame_at_varied_scales_so_a_centre_prior_misses_them():
+    from reportgen.practice.xai_checks import model_free_baselines
+
+    test = generate_split(DataConfig(image_size=64, train_size=10, val_size=10, test_size=300), "test")
+    centre_prior = model_free_baselines(test.masks)["centre"]["pointing_game"].mean()
+    assert centre_prior < 0.5  # 0.84 when flowers sat within 0.18 of the side from the centre
+    area = test.masks.mean(axis=(1, 2))
+    assert area.max() > 4 * area.min() and area.std() > 0.25 * area.mean()
+    rows, columns = np.nonzero(test.masks.any(axis=0))
+    assert rows.min() == 0 and columns.min() == 0 and rows.max() == 63 and columns.max() == 63  # every edge is reached

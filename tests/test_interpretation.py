@@ -118,37 +118,3 @@ def test_only_one_pipeline_gives_only_tta_findings():
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="'fr'"):
         interpret(report_for([0.6], [0.7]), language="fr")
-
-
-
-# ------------------------------------------------------------ explanation checks
-
-def _explanation_summary(baseline_energy, advanced_energy, rho=0.1, shortcut=0.0):
-    def checks(energy):
-        return {"gradcam": {"energy_in_mask": energy, "pointing_game": 0.5, "deletion_auc": 0.2,
-                            "insertion_auc": 0.6}}
-    return {"object_area": 0.2, "shortcut": shortcut,
-            "checks": {"baseline": checks(baseline_energy), "advanced": checks(advanced_energy)},
-            "sanity": {"baseline": {"gradcam": rho}, "advanced": {"gradcam": 0.05}}}
-
-
-def test_explanations_reading_follows_where_the_map_looks():
-    from reportgen.practice.interpretation import interpret_explanations
-
-    on_object = interpret_explanations(_explanation_summary(0.6, 0.7), "es")
-    assert "Baseline: el 60,0 % de la energía" in on_object[0] and "mira el objeto" in on_object[0]
-    assert any("Avanzado concentra más energía en el objeto que Baseline" in s for s in on_object)
-    assert any("prueba de aleatorización pasa" in s for s in on_object)
-
-    shortcut = interpret_explanations(_explanation_summary(0.1, 0.65, shortcut=0.9), "en")
-    assert "mostly at the background" in shortcut[0] and "learned the shortcut" in shortcut[0]
-    assert "looks at the object" in shortcut[1]
-
-
-def test_explanations_reading_flags_a_failed_sanity_check():
-    from reportgen.practice.interpretation import interpret_explanations
-
-    sentences = interpret_explanations(_explanation_summary(0.6, 0.6, rho=0.9), "es")
-    assert any("Baseline, GradCAM" in s and "no es una explicación fiable" in s for s in sentences)
-    assert not any("pasa para todos" in s for s in sentences)
-    assert not any("concentra más energía" in s for s in sentences)  # equal energies: no comparison

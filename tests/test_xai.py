@@ -13,9 +13,10 @@ import pytest
 from keras import layers
 from matplotlib.figure import Figure
 
+from reportgen.errors import ExplanationError, ReportgenError
 from reportgen.practice import xai
-from reportgen.practice.figures.xai import deletion_insertion_figure, explanation_grid, method_comparison
-from reportgen.practice.xai_checks import DeletionInsertion, energy_in_mask, pointing_game
+from reportgen.practice.figures.xai import explanation_grid, method_comparison
+from reportgen.practice.xai_checks import energy_in_mask, pointing_game
 
 from conftest import run_under_jax
 
@@ -243,38 +244,138 @@ def test_attribution_heatmap_sums_absolute_values_over_channels():
     np.testing.assert_allclose(xai.attribution_heatmap(attributions)[0], [[0.5, 0], [0, 1]])
 
 
+# ------------------------------------------------ inputs that would be silently wrong
+
+def logits_model(units=3, activation=None):
+    """conv -> GAP -> Dense(units) with seeded weights; `activation` on the Dense if given."""
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = layers.Rescaling(1 / 255)(inputs)
+    x = layers.Conv2D(4, 3, padding="same", activation="tanh", name="conv")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(units, activation=activation, name="logits")(x)
+    return with_seeded_weights(keras.Model(inputs, outputs, name="core"))
+
+
+def tf_softmax():
+    if keras.backend.backend() != "tensorflow":  # checked first: the JAX run must never import TensorFlow
+        pytest.skip("tf.nn.softmax runs on the TensorFlow backend")
+    import tensorflow as tf
+
+    return layers.Activation(tf.nn.softmax)
+
+
+SOFTMAX_ENDINGS = {
+    "Activation(tf.nn.softmax)": tf_softmax,
+    "Activation(keras.ops.softmax)": lambda: layers.Activation(keras.ops.softmax),
+    "Lambda(ops.softmax)": lambda: layers.Lambda(keras.ops.softmax),
+    "Softmax()": lambda: layers.Softmax(),
+}
+
+
+@pytest.mark.parametrize("ending", SOFTMAX_ENDINGS)
+def test_a_softmax_layer_of_any_kind_is_left_out(ending):
+    core = logits_model()
+    model = keras.Model(core.inputs, SOFTMAX_ENDINGS[ending]()(core.outputs[0]))
+    batch = images()
+    np.testing.assert_allclose(xai.predict(xai.logit_view(model), batch), core.predict(batch, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(xai.integrated_gradients(model, batch, steps=4),
+                               xai.integrated_gradients(core, batch, steps=4), rtol=1e-4, atol=1e-6)
+
+
+def test_an_application_with_its_top_nested_in_a_sequential_is_explained_by_its_logits():
+    application = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, weights=None, classes=3)
+    model = keras.Sequential([keras.Input((32, 32, 3)), application])
+    batch = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    pooled = keras.Model(application.input, application.get_layer("predictions").input).predict(batch, verbose=0)
+    kernel, bias = application.get_layer("predictions").get_weights()
+    np.testing.assert_allclose(xai.predict(xai.logit_view(model), batch), pooled @ kernel + bias,
+                               rtol=1e-4, atol=1e-5)
+    assert xai.find_feature_layer(model) == "out_relu"
+    assert xai.gradcam(model, batch).shape == (2, 32, 32)
+
+
+def test_a_softmax_that_cannot_be_seen_is_refused():
+    core = logits_model()
+    hidden = layers.Lambda(lambda logits: keras.ops.softmax(logits * 1.0))  # a lambda: no name to read
+    model = keras.Model(core.inputs, hidden(core.outputs[0]))
+    with pytest.raises(ExplanationError, match="outputs probabilities"):
+        xai.gradcam(model, images())
+
+
+@pytest.mark.parametrize("class_index", [2.7, np.array([0.0, 1.0, 0.0]), True])
+def test_a_class_index_that_is_not_an_integer_is_refused(class_index):
+    with pytest.raises(ExplanationError, match="must be integers"):
+        xai.gradcam(logits_model(), images(3), class_index=class_index)  # 3 images and 3 classes
+
+
+def test_one_hot_labels_as_class_index_are_refused():
+    one_hot = np.eye(3, dtype=int)  # as many images as classes: the shape alone could pass for one per image
+    with pytest.raises(ExplanationError, match="argmax"):
+        xai.gradcam(logits_model(), images(3), class_index=one_hot)
+
+
+def test_a_sigmoid_head_is_explained_for_the_side_it_predicts():
+    model, batch = logits_model(units=1, activation="sigmoid"), images(4)
+    logit = xai.predict(xai.logit_view(model), batch)[:, 0]
+    zero = xai.predict(xai.logit_view(model), np.zeros_like(batch))[:, 0]
+    predicted = (logit > 0).astype(int)
+    attributions = xai.integrated_gradients(model, batch, steps=64)
+    side = np.where(predicted == 1, 1.0, -1.0)  # class 0 is explained by the negated logit
+    np.testing.assert_allclose(attributions.sum(axis=(1, 2, 3)), side * (logit - zero), rtol=0.05, atol=1e-4)
+    np.testing.assert_allclose(xai.gradcam(model, batch), xai.gradcam(model, batch, class_index=predicted))
+    with pytest.raises(ExplanationError, match="out of range"):
+        xai.gradcam(model, batch, class_index=2)
+
+
+def test_gradcam_refuses_a_model_without_a_convolution():
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = layers.Rescaling(1 / 255, name="rescaling")(inputs)  # spatial, but no feature map
+    outputs = layers.Dense(3)(layers.Flatten()(x))
+    model = with_seeded_weights(keras.Model(inputs, outputs))
+    with pytest.raises(ExplanationError, match="no convolutional layer.*'rescaling'.*Integrated Gradients"):
+        xai.gradcam(model, images())
+    assert xai.integrated_gradients(model, images(), steps=2).shape == (3, SIZE, SIZE, 3)
+
+
+def test_a_layer_without_a_spatial_map_is_a_clear_error():
+    with pytest.raises(ExplanationError, match="'logits' outputs shape .*not a spatial feature map"):
+        xai.gradcam(nested_model("functional"), images(), layer="logits")
+
+
+def test_an_empty_batch_is_a_clear_error():
+    with pytest.raises(ExplanationError, match="empty batch"):
+        xai.integrated_gradients(nested_model("functional"), images()[:0])
+
+
+def test_explanation_errors_are_reportgen_errors():
+    assert issubclass(ExplanationError, ReportgenError) and issubclass(ExplanationError, ValueError)
+
+
 # -------------------------------------------------------------------------- figures
 
-def test_explanation_grid_compares_both_models_on_the_same_images():
+def test_explanation_grid_compares_both_models_on_the_same_images_without_words():
     batch, names = images(2), ["daisy", "rose", "tulip"]
     maps = {"baseline": np.random.rand(2, SIZE, SIZE), "advanced": np.random.rand(2, SIZE, SIZE)}
     figure = explanation_grid(batch, maps, true=np.array([0, 1]),
                               pred={"baseline": np.array([0, 2]), "advanced": np.array([0, 1])},
                               conf={"baseline": np.array([0.9, 0.6]), "advanced": np.array([0.8, 0.7])},
-                              class_names=names, title="Aciertos", language="es")
+                              class_names=names)
     assert isinstance(figure, Figure) and len(figure.axes) == 2 * 5
     titles = [ax.get_title() for ax in figure.axes]
-    assert titles[0] == "real: daisy"
-    assert "Baseline: pred. tulip (60%)" in titles and "Avanzado: pred. rose (70%)" in titles
+    assert titles[:5] == ["daisy", "", "✓ daisy (90%)", "", "✓ daisy (80%)"]
+    assert titles[5:] == ["rose", "", "✗ tulip (60%)", "", "✓ rose (70%)"]
 
 
 def test_method_comparison_shows_the_completeness_gap_of_integrated_gradients():
     batch = images(2)
     maps = {"gradcam": np.random.rand(2, SIZE, SIZE), "integrated_gradients": np.random.randn(2, SIZE, SIZE, 3)}
     figure = method_comparison(batch, maps, true=[0, 1], pred=[0, 0], class_names=["a", "b"],
-                               ig_gaps=np.array([0.012, 0.03]), language="en")
+                               ig_gaps=np.array([0.012, 0.03]))
     titles = [ax.get_title() for ax in figure.axes]
     assert len(figure.axes) == 2 * 3
-    assert "Integrated Gradients\ncompleteness gap: 1.2%" in titles and "Grad-CAM" in titles
-
-
-def test_deletion_insertion_figure_reports_the_mean_areas():
-    fractions = np.linspace(0, 1, 5)
-    curves = {"baseline": DeletionInsertion(fractions, np.tile(1 - fractions, (2, 1)), np.tile(fractions, (2, 1)))}
-    figure = deletion_insertion_figure(curves, language="es")
-    deletion_ax, insertion_ax = figure.axes
-    assert deletion_ax.get_title().startswith("Eliminación")
-    assert [text.get_text() for text in insertion_ax.get_legend().get_texts()] == ["Baseline (AUC 0.500)"]
+    assert titles[0] == "✓ a" and titles[3] == "b → a ✗"
+    assert "Integrated Gradients\nΔ 1.2%" in titles and "Grad-CAM" in titles
 
 
 # ---------------------------------------------------------------------------- JAX

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportgen.practice.config import RunParameters
-from reportgen.practice.figures import pipeline_label
 from reportgen.record import Recorder
 
+RANDOMISATION_DRAWS = 3  # seeded draws of the cascading randomisation test: its spread goes on the page
+RANDOMISATION_IMAGES = 8  # images per draw and step (Integrated Gradients there costs steps x draws x layers)
 
 @dataclass
 class Practice:
@@ -164,7 +165,11 @@ class Practice:
     # ---------------------------------------------------------- explanations
 
     def explain(self, dataset, comparison, report) -> dict:
-        """Explain both models on the same images and check the explanations quantitatively."""
+        """Explain both models on the same images and check the explanations quantitatively.
+
+        Records the figures made of images (Grad-CAM on hits and errors, the methods side by
+        side; no words in them) and `explanations.json`, numbers only: the page reads them.
+        """
         from reportgen.practice import evaluation, xai
         from reportgen.practice.figures import xai as figures
 
@@ -176,31 +181,20 @@ class Practice:
         predicted = {name: p.argmax(axis=1) for name, p in probs.items()}
         confidence = {name: p.max(axis=1) for name, p in probs.items()}
         chosen = xai.select_examples(probs["advanced"], test.labels, cfg.num_images)
-        captions = {"hits": self.say("GradCAM sobre los aciertos más confiados del modelo avanzado; el baseline, en las mismas imágenes.",
-                                     "GradCAM on the advanced model's most confident hits; the baseline on the same images."),
-                    "errors": self.say("GradCAM sobre los errores más confiados del modelo avanzado; el baseline, en las mismas imágenes.",
-                                       "GradCAM on the advanced model's most confident errors; the baseline on the same images.")}
         for kind, index in chosen.items():
             if len(index):
                 maps = {name: xai.gradcam(model, test.images[index]) for name, model in models.items()}
                 self.recorder.figure(figures.explanation_grid(
                     test.images[index], maps, test.labels[index], {n: p[index] for n, p in predicted.items()},
-                    {n: c[index] for n, c in confidence.items()}, dataset.class_names, language=self.language),
-                    f"gradcam_{kind}", captions[kind])
+                    {n: c[index] for n, c in confidence.items()}, dataset.class_names), f"gradcam_{kind}")
         index = np.concatenate([chosen["hits"], chosen["errors"]])[: cfg.num_images]
         for name, model in models.items():
             maps, gaps = self._method_maps(model, test.images[index], cfg)
             self.recorder.figure(figures.method_comparison(
                 test.images[index], maps, test.labels[index], predicted[name][index], dataset.class_names,
-                ig_gaps=gaps, language=self.language), f"methods_{name}", self.say(
-                    f"GradCAM, Grad-CAM++ e Integrated Gradients sobre las mismas imágenes (modelo {pipeline_label(name)}).",
-                    f"GradCAM, Grad-CAM++ and Integrated Gradients on the same images ({pipeline_label(name, 'en')} model)."))
-        summary, curves = self._check_explanations(models, test, cfg)
+                ig_gaps=gaps), f"methods_{name}")
+        summary = self._check_explanations(models, test, cfg)
         self.recorder.json("explanations", summary)
-        self.recorder.figure(figures.deletion_insertion_figure(curves, language=self.language),
-                             "deletion_insertion", self.say(
-                                 "Curvas de borrado e inserción (GradCAM): probabilidad de la clase al quitar o agregar píxeles por orden de atribución.",
-                                 "Deletion and insertion curves (GradCAM): class probability as pixels are removed or added in attribution order."))
         return summary
 
     def _method_maps(self, model, images, cfg) -> tuple[dict, np.ndarray | None]:
@@ -208,50 +202,62 @@ class Practice:
         from reportgen.practice import xai
 
         maps, gaps = {}, None
-        if "gradcam" in cfg.methods:
-            maps["gradcam"] = xai.gradcam(model, images)
-        if "gradcam_plus_plus" in cfg.methods:
-            maps["gradcam_plus_plus"] = xai.gradcam_plus_plus(model, images)
-        if "integrated_gradients" in cfg.methods:
-            maps["integrated_gradients"], gaps = xai.IntegratedGradients(model, steps=cfg.ig_steps).attribute(
-                images, return_gap=True)
+        for method in cfg.methods:
+            if method == "integrated_gradients":
+                maps[method], gaps = xai.IntegratedGradients(model, steps=cfg.ig_steps).attribute(
+                    images, return_gap=True)
+            else:
+                maps[method] = self._explainers(cfg)[method](model, images)
         return maps, gaps
 
-    def _check_explanations(self, models: dict, test, cfg) -> tuple[dict, dict]:
-        """Pointing game and energy in the object mask, deletion/insertion, randomisation sanity check.
+    @staticmethod
+    def _explainers(cfg) -> dict:
+        """Each method as `explain(model, images, class_index)`, the form the checks call."""
+        from reportgen.practice import xai
 
-        Returns the JSON summary for the page and the GradCAM deletion/insertion curves per model.
+        return {"gradcam": xai.gradcam, "gradcam_plus_plus": xai.gradcam_plus_plus,
+                "integrated_gradients": lambda model, images, target=None: xai.integrated_gradients(
+                    model, images, target, steps=cfg.ig_steps)}
+
+    def _check_explanations(self, models: dict, test, cfg) -> dict:
+        """The numbers behind the page's reading of the explanations (see reportgen.render.explanations).
+
+        Per model and method: per-image pointing game and energy in the object mask (with
+        the model-free baselines on the same masks), deletion/insertion areas and mean
+        curves, and the randomisation cascade's mean Spearman rho per draw and step.
         """
-        from reportgen.practice import xai, xai_checks
-        from reportgen.practice.interpretation import interpret_explanations
+        from reportgen.practice import xai_checks
 
         images = test.images[: cfg.checks_images]
         masks = None if test.masks is None else test.masks[: cfg.checks_images]
-        explainers = {"gradcam": xai.gradcam, "gradcam_plus_plus": xai.gradcam_plus_plus,
-                      "integrated_gradients": lambda m, x, target=None: xai.integrated_gradients(
-                          m, x, target, steps=cfg.ig_steps)}
-        checks, sanity, completeness, curves = {}, {}, {}, {}
+        summary = {"images": len(images), "has_masks": masks is not None, "shortcut": self.params.data.shortcut,
+                   "substrates": {"deletion": "black", "insertion": "blur", "blur_sigma": xai_checks.BLUR_SIGMA},
+                   "randomisation_draws": RANDOMISATION_DRAWS,
+                   "randomisation_images": min(RANDOMISATION_IMAGES, len(images)),
+                   "checks": {}, "curves": {}, "randomisation": {}, "ig_completeness": {}}
+        if masks is not None:
+            summary["centre_sigma"] = xai_checks.CENTRE_SIGMA
+            summary["baselines"] = xai_checks.model_free_baselines(masks)
         for name, model in models.items():
-            checks[name], sanity[name] = {}, {}
-            for method in cfg.methods:
-                maps = explainers[method](model, images)
-                result = xai_checks.deletion_insertion(model, images, maps)
-                if method == "gradcam":
-                    curves[name] = result
-                row = {"deletion_auc": float(result.deletion_auc.mean()),
-                       "insertion_auc": float(result.insertion_auc.mean())}
+            summary["checks"][name], summary["curves"][name], summary["randomisation"][name] = {}, {}, {}
+            maps, gaps = self._method_maps(model, images, cfg)
+            if gaps is not None:
+                summary["ig_completeness"][name] = float(np.mean(gaps))
+            for method, method_maps in maps.items():
+                curves = xai_checks.deletion_insertion(model, images, method_maps)
+                row = {"deletion_auc": float(curves.deletion_auc.mean()),
+                       "insertion_auc": float(curves.insertion_auc.mean())}
                 if masks is not None:
-                    row["pointing_game"] = float(xai_checks.pointing_game(maps, masks).mean())
-                    row["energy_in_mask"] = float(xai_checks.energy_in_mask(maps, masks).mean())
-                checks[name][method] = row
-                sanity[name][method] = xai_checks.randomization_sanity_check(
-                    model, images, explain=explainers[method], top_layers=2).mean_spearman
-            if "integrated_gradients" in cfg.methods:
-                _, gaps = xai.IntegratedGradients(model, steps=cfg.ig_steps).attribute(images, return_gap=True)
-                completeness[name] = float(np.mean(gaps))
-        summary = {"images": len(images), "has_masks": masks is not None,
-                   "object_area": None if masks is None else float(masks.mean()),
-                   "shortcut": self.params.data.shortcut, "checks": checks, "sanity": sanity,
-                   "ig_completeness": completeness}
-        summary["findings"] = interpret_explanations(summary, self.language)
-        return summary, curves
+                    row["pointing_game"] = xai_checks.pointing_game(method_maps, masks).astype(float)
+                    row["energy_in_mask"] = xai_checks.energy_in_mask(method_maps, masks)
+                summary["checks"][name][method] = row
+                summary["curves"][name][method] = {"fractions": curves.fractions,
+                                                   "deletion": curves.deletion.mean(axis=0),
+                                                   "insertion": curves.insertion.mean(axis=0)}
+                cascade = xai_checks.cascading_randomisation(
+                    model, images[:RANDOMISATION_IMAGES], explain=self._explainers(cfg)[method],
+                    draws=RANDOMISATION_DRAWS,
+                    seed=self.params.data.seed)
+                summary["randomisation"][name][method] = {"layers": cascade.layers, "rho": cascade.mean_per_draw,
+                                                          "constant": cascade.constant}
+        return summary

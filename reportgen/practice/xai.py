@@ -19,6 +19,13 @@ Three things that usually go wrong are handled here, once:
 - Images, and the interpolation steps of Integrated Gradients, go through the model in
   batches of `batch_size`, so memory stays bounded; all arithmetic is per image.
 
+Inputs that would give a silently wrong map are refused with an `ExplanationError` that
+says what to pass instead: outputs that still look like probabilities once every known
+softmax is left out, a class index that is not one integer per image in range, a
+`layer=` without a spatial feature map, a model without a convolution (for Grad-CAM), an
+empty batch. A one-unit sigmoid head is explained for the side it predicts: its logit
+for class 1, minus its logit for class 0.
+
 `_gradients` is the only backend-specific code (TensorFlow or JAX).
 """
 
@@ -30,8 +37,14 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from reportgen.errors import ExplanationError
+
 DEFAULT_BATCH_SIZE = 32
-OUTPUT_ACTIVATIONS = (keras.activations.softmax, keras.activations.sigmoid)
+# Functions a model may end with that turn logits into probabilities, by name: keras.ops,
+# keras.activations, tf.nn ("softmax_v2") and jax.nn all name theirs like this.
+OUTPUT_ACTIVATION_NAMES = {"softmax", "softmax_v2", "log_softmax", "log_softmax_v2", "sigmoid"}
+CONV_LAYERS = (layers.Conv2D, layers.DepthwiseConv2D, layers.SeparableConv2D, layers.Conv2DTranspose)
+PROBABILITY_TOLERANCE = 1e-3  # rows summing to 1 within this, all >= 0: outputs are probabilities
 
 
 # ------------------------------------------------------------------ plain functions
@@ -87,7 +100,7 @@ class GradCAM:
     def attribute(self, images, target=None) -> np.ndarray:
         """Heatmaps (N, H, W) in [0, 1], upsampled to the image size; an all-zero map stays zero."""
         images = as_image_batch(images)
-        targets = class_targets(self.logit_model, images, target, self.batch_size)
+        targets = class_targets(predict_logits(self.logit_model, images, self.batch_size), target)
         maps = [self._class_activation_maps(images[part], targets[part])
                 for part in _batches(len(images), self.batch_size)]
         return _scale_to_unit(_resize(np.concatenate(maps), images.shape[1:3]))
@@ -128,7 +141,7 @@ class IntegratedGradients:
 
     def __init__(self, model, steps: int = 50, batch_size: int = DEFAULT_BATCH_SIZE):
         if steps < 1:
-            raise ValueError(f"steps must be a positive number of interpolation intervals, got {steps}")
+            raise ExplanationError(f"steps must be a positive number of interpolation intervals, got {steps}")
         self.logit_model = logit_view(model)
         self.steps = steps
         self.batch_size = batch_size
@@ -138,7 +151,7 @@ class IntegratedGradients:
         images = as_image_batch(images)
         baseline = np.broadcast_to(np.asarray(0.0 if baseline is None else baseline, np.float32),
                                    images.shape)
-        targets = class_targets(self.logit_model, images, target, self.batch_size)
+        targets = class_targets(predict_logits(self.logit_model, images, self.batch_size), target)
         mean_gradients, logit_change = self._path_gradients(images, baseline, targets)
         attributions = (images - baseline) * mean_gradients
         if not return_gap:
@@ -167,18 +180,32 @@ class IntegratedGradients:
 def logit_view(model) -> keras.Model:
     """A functional view of `model` that outputs class logits: a final softmax/sigmoid is left out.
 
-    The view re-calls the model's own layers, so it shares their weights and the model
-    itself is not changed. A model that already ends in a linear layer is viewed as it is.
+    Found as the last layer's activation (Dense, Activation, Softmax, a Lambda of a softmax
+    function) or, when the last layer is a nested model (a keras.applications model with
+    include_top=True in a Sequential), inside it. The view re-calls the model's own layers,
+    so it shares their weights and the model itself is not changed.
     """
     last = model.layers[-1]
-    if isinstance(last, layers.Softmax) or (
-            isinstance(last, layers.Activation) and last.activation in OUTPUT_ACTIVATIONS):
+    if isinstance(last, keras.Model) and getattr(last, "outputs", None):
+        without_activation = logit_view(last)
+    elif isinstance(last, layers.Softmax) or _applies_output_activation(last):
         without_activation = _identity
-    elif isinstance(last, layers.Dense) and last.activation in OUTPUT_ACTIVATIONS:
+    elif isinstance(last, layers.Dense) and _is_output_activation(last.activation):
         without_activation = _DenseLogits(last)
     else:
         without_activation = last
     return _rewire(model, {last.name: without_activation})
+
+
+def _is_output_activation(function) -> bool:
+    return getattr(function, "__name__", None) in OUTPUT_ACTIVATION_NAMES
+
+
+def _applies_output_activation(layer) -> bool:
+    """An Activation or Lambda layer whose function is a softmax or sigmoid."""
+    if isinstance(layer, layers.Activation):
+        return _is_output_activation(layer.activation)
+    return isinstance(layer, layers.Lambda) and _is_output_activation(layer.function)
 
 
 class _DenseLogits(layers.Layer):
@@ -197,11 +224,11 @@ def _rewire(model, replacements: dict[str, Callable]) -> keras.Model:
     """Re-call `model`'s own layers on a new Input, calling `replacements[name]` instead of some."""
     inputs, outputs = getattr(model, "inputs", None), getattr(model, "outputs", None)
     if not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
-        raise ValueError(
+        raise ExplanationError(
             f"model {model.name!r} has no graph of layers to explain: explanations need a built "
             "Functional or Sequential model with one input and one output (start it with "
             "keras.Input, or build it on an input shape)")
-    graph = keras.Model(inputs[0], outputs[0])  # a Sequential model becomes functional
+    graph = keras.Model(inputs[0], outputs[0], name=model.name)  # a Sequential model becomes functional
 
     def call(layer, *args, **kwargs):
         return replacements.get(layer.name, layer)(*args, **kwargs)
@@ -218,7 +245,7 @@ def _split_at(model, path: list[str]) -> tuple[keras.Model, Callable]:
     try:
         return before, keras.Model(features, rewired.output)
     except ValueError as error:
-        raise ValueError(
+        raise ExplanationError(
             f"model {model.name!r} cannot be cut at layer {path[-1]!r}: later layers also read "
             "tensors from before it (a skip connection). Choose the layer that ends a block (its "
             "'add' or 'out' layer), or layer=None for the last feature map") from error
@@ -251,13 +278,22 @@ def _expose(model, path: list[str]):
     return rewired, exposed[0]
 
 
+# ------------------------------------------------------------------ feature layer
+
 def _feature_layer_path(model, layer: str | None) -> list[str]:
     """Names leading to the feature layer, e.g. ["backbone", "top_conv"] inside a nested backbone."""
-    path = _layer_path(model, layer) if layer else _last_feature_map_path(model)
+    if layer is None:
+        return _last_feature_map_path(model)
+    path = _layer_path(model, layer)
     if not path:
-        wanted = f"layer {layer!r}" if layer else "a layer with a spatial (N, h, w, channels) output"
-        raise ValueError(f"{wanted} not found in model {model.name!r} nor in its nested models; "
-                         "model.summary(expand_nested=True) lists the layer names")
+        raise ExplanationError(f"layer {layer!r} not found in model {model.name!r} nor in its nested "
+                               "models; model.summary(expand_nested=True) lists the layer names")
+    chosen = _layer_at(model, path)
+    if not _is_spatial(chosen):
+        raise ExplanationError(
+            f"layer {layer!r} outputs shape {_output_shape(chosen)}, not a spatial feature map "
+            "(N, h, w, channels): Grad-CAM weighs the channels of a convolutional layer's map. "
+            "Choose a convolutional layer, or layer=None for the last one")
     return path
 
 
@@ -270,14 +306,48 @@ def _layer_path(model, name: str) -> list[str]:
     return []
 
 
+def _layer_at(model, path: list[str]):
+    for name in path:
+        model = model.get_layer(name)
+    return model
+
+
 def _last_feature_map_path(model) -> list[str]:
-    for layer in reversed(model.layers):
+    """The last layer with a spatial output at or after the first convolution, nested models opened."""
+    path, seen_convolution, last_spatial = [], False, None
+    for candidate_path, layer in _walk(model):
+        seen_convolution |= isinstance(layer, CONV_LAYERS)
+        if _is_spatial(layer):
+            last_spatial = layer.name
+            if seen_convolution:
+                path = candidate_path
+    if not path:
+        spatial = f"; its last spatial layer is {last_spatial!r}" if last_spatial else ""
+        raise ExplanationError(
+            f"model {model.name!r} has no convolutional layer, so it has no feature map for Grad-CAM "
+            f"to weigh{spatial}. Explain it with Integrated Gradients, or pass layer= explicitly")
+    return path
+
+
+def _walk(model, prefix: tuple = ()):
+    """(path of names, layer) for every layer in graph order, nested models opened up."""
+    for layer in model.layers:
         if isinstance(layer, keras.Model):
-            if inner := _last_feature_map_path(layer):
-                return [layer.name, *inner]
-        elif not isinstance(layer, layers.InputLayer) and len(layer.output.shape) == 4:
-            return [layer.name]
-    return []
+            yield from _walk(layer, (*prefix, layer.name))
+        elif not isinstance(layer, layers.InputLayer):
+            yield [*prefix, layer.name], layer
+
+
+def _output_shape(layer):
+    try:
+        return tuple(layer.output.shape)
+    except (AttributeError, ValueError):  # a layer called several times has no single output
+        return None
+
+
+def _is_spatial(layer) -> bool:
+    shape = _output_shape(layer)
+    return shape is not None and len(shape) == 4
 
 
 # ----------------------------------------------------------------------- gradients
@@ -311,9 +381,17 @@ def _gradients(scores_of: Callable, inputs: np.ndarray) -> tuple[np.ndarray, np.
 def _class_logit(model, targets: np.ndarray) -> Callable:
     """A function of the model's input giving each image's logit for its target class."""
     def class_logit(inputs):
-        logits = model(inputs, training=False)
-        return ops.take_along_axis(logits, ops.convert_to_tensor(targets[:, None]), axis=1)[:, 0]
+        return target_logits(model(inputs, training=False), targets)
     return class_logit
+
+
+def target_logits(logits, targets: np.ndarray):
+    """Each image's logit for its class; with one sigmoid unit, +logit for class 1 and -logit for 0."""
+    if logits.shape[-1] == 1:
+        sign = np.where(np.asarray(targets) == 1, 1.0, -1.0).astype("float32")
+        return ops.cast(logits[:, 0], "float32") * ops.convert_to_tensor(sign)
+    chosen = ops.take_along_axis(logits, ops.convert_to_tensor(np.asarray(targets)[:, None]), axis=1)
+    return ops.cast(chosen[:, 0], "float32")
 
 
 # ------------------------------------------------------- helpers shared with xai_checks
@@ -322,23 +400,65 @@ def as_image_batch(images) -> np.ndarray:
     """Images as a float32 (N, H, W, C) array, with a clear error for anything else."""
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4:
-        raise ValueError(f"images must be a batch shaped (N, height, width, channels), got shape "
-                         f"{images.shape}; for a single image pass image[None]")
+        raise ExplanationError(f"images must be a batch shaped (N, height, width, channels), got shape "
+                               f"{images.shape}; for a single image pass image[None]")
+    if len(images) == 0:
+        raise ExplanationError("images is an empty batch (0 images): there is nothing to explain")
     return images
 
 
-def class_targets(model, images, target=None, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-    """One class index per image: `target` (an int or one per image) or, if None, the predicted class."""
+def predict_logits(logit_model, images: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+    """The logit view's outputs (N, K) as float32, refused when they still look like probabilities.
+
+    A softmax that `logit_view` could not see (inside a custom layer, a Lambda of a lambda)
+    leaves outputs that are >= 0 and sum to 1 per image: explaining them would explain
+    probabilities, not logits.
+    """
+    logits = predict(logit_model, images, batch_size).astype(np.float32)
+    if logits.ndim != 2:
+        raise ExplanationError(f"model {logit_model.name!r} outputs shape {logits.shape[1:]} per image; "
+                               "explanations need one score per class, shaped (N, classes)")
+    if logits.shape[1] > 1 and (logits >= 0).all() and np.allclose(logits.sum(axis=1), 1.0,
+                                                                   atol=PROBABILITY_TOLERANCE):
+        raise ExplanationError(
+            f"model {logit_model.name!r} outputs probabilities (each row sums to 1) and no final softmax "
+            "layer was found to leave out. Explain the model that outputs the logits, e.g. "
+            "keras.Model(model.input, model.get_layer('logits').output), or end the model with "
+            "Dense(classes, activation='softmax') or a Softmax/Activation('softmax') layer")
+    return logits
+
+
+def class_targets(logits: np.ndarray, target=None) -> np.ndarray:
+    """One class index per image: `target` (an int or one int per image) or, if None, the predicted class.
+
+    `logits` (N, K) are the model's logits for those images; with K = 1 (one sigmoid unit)
+    the classes are 0 and 1 and the predicted one is 1 where the logit is positive.
+    """
+    num_images, num_classes = logits.shape[0], max(2, logits.shape[1])
     if target is None:
-        return predict(model, images, batch_size).argmax(axis=-1)
-    num_classes = model.outputs[0].shape[-1]
-    targets = np.asarray(target, dtype=int)
-    if targets.ndim > 1 or (targets.ndim == 1 and len(targets) != len(images)):
-        raise ValueError(f"class_index must be one int or one int per image ({len(images)}), "
-                         f"got shape {targets.shape}")
+        return (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(axis=1)
+    targets = np.asarray(target)
+    if targets.dtype == bool or not np.issubdtype(targets.dtype, np.integer):
+        raise ExplanationError(
+            f"class_index must be integers, got {target!r} ({targets.dtype}); a float such as 2.7 is not "
+            "truncated. For one-hot labels pass labels.argmax(axis=-1)")
+    if targets.ndim > 1 or (targets.ndim == 1 and len(targets) != num_images):
+        raise ExplanationError(
+            f"class_index must be one int or one int per image ({num_images}), got shape {targets.shape}; "
+            "for one-hot labels pass labels.argmax(axis=-1)")
     if targets.min() < 0 or targets.max() >= num_classes:
-        raise ValueError(f"class_index {target!r} is out of range: the model has {num_classes} classes")
-    return np.broadcast_to(targets, (len(images),))
+        raise ExplanationError(f"class_index {target!r} is out of range: the model has {num_classes} classes")
+    return np.broadcast_to(targets, (num_images,)).astype(int)
+
+
+def class_probabilities(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(N,) probability of each image's class from its logits: softmax, or sigmoid for one unit."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.shape[1] == 1:
+        signed = np.where(targets == 1, logits[:, 0], -logits[:, 0])
+        return 1.0 / (1.0 + np.exp(-signed))
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted[np.arange(len(logits)), targets] / shifted.sum(axis=1)
 
 
 def predict(model, images: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:

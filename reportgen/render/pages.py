@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from reportgen.project import Project
 from reportgen.results import Figure, RunResults
 from reportgen.render import figures as drawn
+from reportgen.render.explanations import explanations_view
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
 from reportgen.render.strings import strings
 
@@ -128,7 +129,8 @@ def environment(templates_dir: Path) -> Environment:
     env.filters.update(md=md_text, code=code, number=number, percent=percent, points=points, duration=duration,
                        device=device, tojson=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(headline=headline, status_badge=status_badge, caption=caption, stage_name=stage_name,
-                       describe_pipeline=describe_pipeline, risk_warnings=risk_warnings)
+                       describe_pipeline=describe_pipeline, risk_warnings=risk_warnings,
+                       explanations=explanations_view)
     return env
 
 

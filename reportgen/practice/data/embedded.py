@@ -2,7 +2,9 @@
 
 A flower's class is fixed by the object itself: petal colour, petal shape, petal count and
 centre style (several classes differ in one attribute only, as in real fine-grained data).
-Everything else is nuisance that augmentation should help with: position, scale, rotation,
+Everything else is nuisance that augmentation should help with: position (anywhere in the
+frame, so a centre prior does not find the flower), scale (the flower's area varies about
+eightfold), rotation,
 lighting and colour cast, blur, cluttered backgrounds, partial occlusion and (on train)
 class imbalance. Every image comes with the pixel mask of its flower.
 
@@ -30,7 +32,7 @@ from scipy import ndimage
 from reportgen.practice.config import DataConfig
 from reportgen.practice.data.dataset import SPLITS, Dataset, DataSourceError, Split, apportion, assemble, short_hash
 
-GENERATOR_VERSION = 1  # bump whenever drawing changes, so caches and results are not reused
+GENERATOR_VERSION = 2  # bump whenever drawing changes, so caches and results are not reused
 NAME = "synthetic_flowers"
 CHUNK_PIXELS = 256 * 128 * 128  # pixels drawn at once per core: bounds memory to about 1 GB
 
@@ -88,8 +90,9 @@ def flower_classes(num_classes: int) -> list[FlowerClass]:
 class Nuisances:
     """How much everything but the flower varies; the defaults make the embedded dataset."""
 
-    position: float = 0.18        # largest shift of the flower centre from the image centre
-    scale: tuple = (0.20, 0.40)   # flower radius, as a fraction of the image side
+    position: float = 1.0         # share of the free room the flower centre moves in (0 = always centred)
+    scale: tuple = (0.14, 0.40)   # flower radius, as a fraction of the image side
+    in_frame: float = 0.6         # share of the flower radius that always stays inside the frame
     clutter: float = 1.0          # background gradient, texture and leaves (0 = one plain colour)
     lighting: float = 1.0         # brightness, colour cast and light gradient (0 = none)
     blur: float = 1.2             # largest blur sigma, in pixels of a 96 px image
@@ -161,8 +164,9 @@ def sample_scenes(labels: np.ndarray, classes: list[FlowerClass], rng: np.random
     petal_colour = np.array([PETAL_COLOURS[c.colour] for c in classes])[labels]
     disc_size = np.array([CENTRES[c.centre][0] for c in classes])[labels]
     disc_colour = np.array([CENTRES[c.centre][1] for c in classes])[labels]
-    centre_xy = 0.5 + rng.uniform(-nz.position, nz.position, (n, 2))
     radius = rng.uniform(*nz.scale, n)
+    room = np.maximum(0.5 - nz.in_frame * radius, 0.0)  # anywhere the flower stays mostly in the frame
+    centre_xy = 0.5 + nz.position * room[:, None] * rng.uniform(-1, 1, (n, 2))
 
     class_hue = labels / len(classes) + rng.normal(0, 0.01, n)
     tied_to_class = rng.random(n) < shortcut
