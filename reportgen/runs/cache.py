@@ -73,22 +73,36 @@ def library_versions() -> dict[str, str]:
 
 def cache_components(project: Project, run: "Run") -> dict[str, str]:
     """Everything that can change a run's results, each as a short hash or string."""
-    from reportgen.practice.data import data_identity
-
     return {
         "parameters": _sha(json.dumps(notebook_parameters(run), sort_keys=True).encode()),
         "notebook": notebook_code_hash(project.notebook(run.config.notebook)),
         "package": package_code_hash(),
         "libraries": _sha(json.dumps(library_versions(), sort_keys=True).encode()),
-        "data": data_identity(run.config.parameters.data),
+        "data": _data_identity(run.config.parameters),
     }
 
 
+def _data_identity(parameters) -> str:
+    """The practice's data identity (it reads files outside the notebook); other notebooks own their data."""
+    from reportgen.practice.config import RunParameters
+
+    if not isinstance(parameters, RunParameters):
+        return ""
+    from reportgen.practice.data import data_identity
+
+    return data_identity(parameters.data)
+
+
 def notebook_parameters(run: "Run") -> dict:
-    """What papermill injects: the validated parameters, defaults filled in, the page language and
-    the Keras backend (so a change of either re-executes the run)."""
-    return {**run.config.parameters.model_dump(mode="json"), "language": run.config.language,
-            "backend": run.config.backend}
+    """What papermill injects: the validated parameters (a schema's defaults filled in), and the page
+    language and the Keras backend where the notebook declares them (so a change re-executes the run)."""
+    parameters = run.config.parameters
+    values = parameters.model_dump(mode="json") if hasattr(parameters, "model_dump") else dict(parameters)
+    declared = run.config.declared_parameters
+    for name in ("language", "backend"):
+        if declared is None or name in declared:
+            values[name] = getattr(run.config, name)
+    return values
 
 
 def cache_key(components: dict[str, str]) -> str:
