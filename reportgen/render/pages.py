@@ -16,7 +16,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reportgen.harvest import RunResults
+from reportgen.notebook import notebook_markdown, write_files
 from reportgen.project import Project
+from reportgen.render import evidence
 from reportgen.render.strings import strings
 
 GENERATED_MARKER = "<!-- reportgen: página generada; se reescribe en cada informe. -->"
@@ -90,6 +92,7 @@ def environment(templates_dir: Path) -> Environment:
     env.filters.update(md=md_text, code=code, number=number, percent=percent, points=points, duration=duration,
                        tojson=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(headline=headline, status_badge=status_badge)
+    evidence.register(env)
     return env
 
 
@@ -163,7 +166,7 @@ class Renderer:
             self._notebook_page(run.failure.folder / "notebook.ipynb", folder / "notebook-fallido.md",
                                 run, failed=True)
         downloads = sorted(p.name for p in (folder / "datos").glob("*")) if run.folder else []
-        page = self._page(f"runs/{run.id}/index.md", "run_page.md.j2", language=run.language, run=run,
+        page = self._page(f"runs/{run.id}/index.md", evidence.run_template(run), language=run.language, run=run,
                           reflection_written=reflection_written, downloads=downloads)
         return [page]
 
@@ -180,6 +183,7 @@ class Renderer:
         return path.read_text(encoding="utf-8") != seed
 
     def _copy_assets(self, run: RunResults, folder: Path) -> None:
+        evidence.write_page_figures(run, folder)
         for figure in run.figures.values():
             _copy_if_changed(figure.path, folder / "figures" / figure.path.name)
         for name, path in run.tables.items():
@@ -194,17 +198,14 @@ class Renderer:
         if not notebook.exists():
             return
         import nbformat
-        from nbconvert import MarkdownExporter
 
         nb = nbformat.read(str(notebook), as_version=4)
         for cell in nb.cells:  # papermill's bookkeeping is noise on a published page
             cell.get("metadata", {}).pop("papermill", None)
         if failed and run.failure.cell is not None:  # the run page links straight to the failing cell
             nb.cells.insert(run.failure.cell, nbformat.v4.new_markdown_cell('<a id="celda-fallida"></a>'))
-        body, resources = MarkdownExporter().from_notebook_node(
-            nb, resources={"output_files_dir": target.stem + "_files"})
-        for name, data in resources.get("outputs", {}).items():
-            _write_bytes_if_changed(target.parent / name, data)
+        body, files = notebook_markdown(nb, target.stem + "_files", load_strings(run.language))
+        write_files(files, target.parent, owned=target.stem + "_files")
         header = self.env.get_template("notebook_page.md.j2").render(
             marker=GENERATED_MARKER, run=run, failed=failed,
             t=load_strings(run.language))
@@ -223,13 +224,6 @@ class Renderer:
                     page.unlink()
             for generated in ("figures", "datos", "notebook_files", "notebook-fallido_files"):
                 shutil.rmtree(folder / generated, ignore_errors=True)
-
-
-def _write_bytes_if_changed(path: Path, data: bytes) -> None:
-    if path.exists() and path.read_bytes() == data:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
 
 
 def _demote_headings(markdown: str) -> str:
