@@ -105,11 +105,12 @@ def no_snippets(text: str) -> str:
 def clean_text(text: str) -> str:
     """Printed text without progress bars, log lines and terminal colours."""
     text = ANSI.sub("", text)
-    lines = []
+    lines: list[str] = []
     for line in text.splitlines():
-        line = line.rsplit("\r", 1)[-1]  # what a terminal leaves after carriage returns
-        if not NOISE_LINES.search(line):
-            lines.append(line.rstrip())
+        line = line.rsplit("\r", 1)[-1].rstrip()  # what a terminal leaves after carriage returns
+        if NOISE_LINES.search(line) or (not line and (not lines or not lines[-1])):
+            continue  # noise, or a second blank line in a row (what noise leaves behind)
+        lines.append(line)
     return "\n".join(lines).strip("\n")
 
 

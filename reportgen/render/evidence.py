@@ -9,6 +9,8 @@ Registered into the templates' Jinja environment by `register`.
 from __future__ import annotations
 
 import csv
+import html
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,10 +148,18 @@ def headline_metrics(run: RunResults, count: int = 3) -> list[Metric]:
 
 # ----------------------------------------------------------------- Jinja
 
+def front_matter_title(title: str) -> str:
+    """A page title for the front matter: the theme puts it into the header and the navigation
+    unescaped, so it is escaped here; JSON is valid YAML and quotes anything."""
+    return json.dumps(html.escape(str(title), quote=False), ensure_ascii=False)
+
+
 def register(env) -> None:
     """Make these helpers available to every template."""
     env.globals.update(run_template=run_template, is_practice=is_practice, other_records=other_records,
                        by_stage=by_stage, csv_rows=csv_rows, checklist_items=checklist,
                        comparison=comparison, headline_metrics=headline_metrics,
                        visible_outputs=visible_outputs, activities=activities)
-    env.filters.update(output=lambda output, t: output_markdown(output, "figures", t))
+    env.filters.update(output=lambda output, t: output_markdown(output, "figures", t),
+                       front_matter_title=front_matter_title)
+    env.tests.update(practice_run=is_practice)
