@@ -60,9 +60,11 @@ class RunFile(_Strict):
     parameters: Any = Field(default_factory=dict)
     _declared: frozenset[str] | None = PrivateAttr(None)
 
-    @field_validator("parameters")
+    @field_validator("parameters", mode="before")
     @classmethod
     def _mapping(cls, value: Any) -> Any:
+        if value is None:  # `parameters:` with every line commented out
+            return {}
         if isinstance(value, dict) or isinstance(value, BaseModel):
             return value
         raise ValueError(f"must be a mapping of the notebook's parameter names to values, "
