@@ -202,3 +202,29 @@ def test_comparison_and_home_cards_include_runs_of_different_notebooks(site):
     home = _soup(site, "index.html").select_one("article")
     cards = home.select(".grid.cards li")
     assert {"Puntos", "Grabado"} <= {card.select_one("a").get_text(strip=True) for card in cards}
+
+
+@pytest.mark.browser
+def test_the_comparison_table_reads_at_1280_px(site):
+    """Every column visible without scrolling, and no run title wrapped over more than three lines."""
+    from test_browser import CHROMIUM, _require_browser
+
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((site / "site" / "comparacion" / "index.html").as_uri(), wait_until="load")
+        layout = page.evaluate("""() => {
+            const table = document.querySelector('article .rg-compare table');
+            const box = table.closest('.md-typeset__table') || table.parentElement;
+            const lines = [...table.querySelectorAll('tbody td:first-child')].map(td =>
+                td.getBoundingClientRect().height / parseFloat(getComputedStyle(td).lineHeight));
+            return {overflow: box.scrollWidth - box.clientWidth, right: table.getBoundingClientRect().right,
+                    width: window.innerWidth, lines: Math.max(...lines)};
+        }""")
+        browser.close()
+    assert layout["overflow"] <= 1 and layout["right"] <= layout["width"]
+    assert layout["lines"] <= 4  # a cell's padding counts for about one line
