@@ -96,6 +96,13 @@ class Recorder:
         records = self.dir / RECORDS
         self._records: list[dict] = json.loads(records.read_text(encoding="utf-8")) if records.exists() else []
 
+    @staticmethod
+    def _file_name(name: str) -> str:
+        """A recorded name becomes a file name: it must not leave the results folder."""
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            raise ValueError(f"recorded name {name!r}: use a plain name without '/', '\\' or a leading '.'")
+        return name
+
     def _note(self, kind: str, name: str, **details: Any) -> None:
         """Add one entry to the ordered manifest (records.json); re-recording a name replaces it."""
         self._records = [r for r in self._records if (r["kind"], r["name"], r.get("group")) !=
@@ -105,13 +112,13 @@ class Recorder:
 
     def json(self, name: str, value: Any) -> Path:
         """Save facts or numbers as `<name>.json` (read back as `run.facts[name]`)."""
-        path = self.dir / f"{name}.json"
+        path = self.dir / f"{self._file_name(name)}.json"
         write_json(path, value)
         return path
 
     def table(self, name: str, frame, caption: str = "") -> Path:
         """Save a pandas DataFrame as CSV: shown on the page and offered for download."""
-        path = self.dir / f"{name}.csv"
+        path = self.dir / f"{self._file_name(name)}.csv"
         frame.to_csv(path, index=False, float_format="%.6g")
         self._note("table", name, file=path.name, caption=caption)
         return path
@@ -125,7 +132,7 @@ class Recorder:
         """Save a matplotlib figure as a compressed PNG and list it with its caption."""
         import matplotlib.pyplot as plt
 
-        path = self.dir / "figures" / f"{name}.png"
+        path = self.dir / "figures" / f"{self._file_name(name)}.png"
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
         plt.close(fig)

@@ -32,9 +32,13 @@ HOSTILE_NOTEBOOK = [
         import pandas as pd
         from reportgen.record import Recorder
         rec = Recorder()
+        import matplotlib.pyplot as plt
         with rec.stage(etiqueta):
-            rec.table("conteos", pd.DataFrame({etiqueta: [etiqueta]}), caption=etiqueta)
+            rec.table("tabla <img src=x onerror=alert(1)>", pd.DataFrame({etiqueta: [etiqueta]}), caption=etiqueta)
             rec.metric(etiqueta, 0.5, group=etiqueta)
+            fig, ax = plt.subplots()
+            ax.plot([0, 1])
+            rec.figure(fig, "figura <img src=x onerror=alert(1)>", caption=etiqueta)
     """),
 ]
 
@@ -83,6 +87,7 @@ def test_no_page_runs_anything_from_data(site, page):
     ("runs/hostil/index.html", f"Ref {HOSTILE}"),
     ("runs/hostil/index.html", f"etiqueta {HOSTILE}"),  # printed text, stage, table and metric names
     ("runs/hostil/notebook/index.html", f"etiqueta {HOSTILE}"),
+    ("runs/hostil/index.html", f"tabla {IMG}.csv"),  # a file name
     ("runs/demo/index.html", f"clase {HOSTILE}"),
     ("runs/demo/index.html", f"flores {HOSTILE}"),
     ("index.html", f"flores {HOSTILE}"),
@@ -90,6 +95,16 @@ def test_no_page_runs_anything_from_data(site, page):
 def test_strings_from_data_are_shown_literally(site, page, fragment):
     article = BeautifulSoup((site / "site" / page).read_text(encoding="utf-8"), "html.parser").select_one("article")
     assert fragment in article.get_text()
+
+
+def test_files_with_hostile_names_are_linked_and_shown(site):
+    soup = BeautifulSoup((site / "site" / "runs/hostil/index.html").read_text(encoding="utf-8"), "html.parser")
+    images = [img["src"] for img in soup.select("article img") if img["src"].startswith("figures/")]
+    assert any("figura" in src for src in images)
+    for src in images:
+        from urllib.parse import unquote
+
+        assert (site / "site" / "runs" / "hostil" / unquote(src)).is_file()
 
 
 def test_the_page_title_is_text_in_the_header_and_navigation(site):
