@@ -141,8 +141,9 @@ def test_a_plain_notebook_gets_its_headings_figures_printed_results_and_timings(
                   and "parameters" not in c["metadata"].get("tags", []) and "injected-parameters" not in c["metadata"].get("tags", []))
     assert set(rows) >= {"Datos", "Modelo", "Resultados"} and all(rows[k] != "—" for k in ("Datos", "Modelo"))
     assert seconds > 0
-    checks = [li.get_text(strip=True) for li in article.select("li.task-list-item")]
-    assert any("Datos" in c for c in checks)
+    ticked = {li.get_text(strip=True): li.select_one("input").has_attr("checked")
+              for li in article.select("li.task-list-item")}
+    assert ticked == {"Datos": True, "Curvas": False}  # a heading "Datos" exists; nothing named "curvas"
     assert article.select_one("a[href='https://keras.io']") is not None
 
 
