@@ -27,7 +27,9 @@ from reportgen.results import NotebookHarvest, Output, Section
 REMOVE_CELL, REMOVE_INPUT, REMOVE_OUTPUT = "remove-cell", "remove-input", "remove-output"
 HIDE_INPUT, HIDE_OUTPUT = "hide-input", "hide-output"
 PAPERMILL_TAGS = {"parameters", "injected-parameters"}  # values, not results: not on the run page
-IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpg"}  # SVG can carry scripts: left out
+IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpg"}  # base64 in the notebook
+SVG = "image/svg+xml"
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 # Lines that are log or progress noise, not results (the executed notebook keeps them).
 NOISE_LINES = re.compile("|".join([
@@ -167,9 +169,15 @@ def _output(output, stem: str) -> Output | None:
 
 
 def _rich(data: dict, stem: str) -> Output | None:
+    if WIDGET in data:
+        return None  # live widgets (tqdm.notebook bars, sliders) mean nothing on a static page
     for mime, suffix in IMAGE_TYPES.items():
         if mime in data:
             return Output("figure", data=base64.b64decode(_joined(data[mime])), file=f"{stem}.{suffix}")
+    if SVG in data:  # shown through <img>, where a browser runs no script inside it
+        return Output("figure", data=_joined(data[SVG]).encode("utf-8"), file=f"{stem}.svg")
+    if "text/markdown" in data:
+        return Output("markdown", text=sanitize_markdown(_joined(data["text/markdown"])))
     if "text/html" in data:
         html = sanitize_html(_joined(data["text/html"]))
         return Output("table", text=html) if html else None
@@ -264,6 +272,8 @@ def output_markdown(output: Output, figures_dir: str = "figures", labels: dict |
         body = f"![]({figures_dir}/{output.file}){{ loading=lazy }}"
     elif output.kind == "table":
         body = f'<div class="rg-output-table" markdown="0">\n{output.text}\n</div>'
+    elif output.kind == "markdown":
+        body = output.text
     elif output.kind == "error":
         body = f'!!! failure "Error"\n\n{_indent(fenced(output.text))}'
     else:

@@ -57,8 +57,8 @@ class Figure:
 class Output:
     """One output of a notebook cell, as a page shows it."""
 
-    kind: str  # figure | text | table | error
-    text: str = ""  # text and errors: plain text (shown literally); table: sanitised HTML
+    kind: str  # figure | text | table | markdown | error
+    text: str = ""  # text and errors: plain text (shown literally); table: sanitised HTML; markdown: sanitised
     data: bytes = b""  # figure: image bytes
     file: str = ""  # figure: file name under the page's figures/ folder
     hidden: bool = False  # the cell is tagged hide-output: shown collapsed

@@ -86,3 +86,17 @@ def test_text_with_backticks_stays_inside_its_code_block(tmp_path):
     nb = nbformat.read(str(_write(tmp_path, [_cell("p", [_stdout("```\n# no es un título\n```\n")])])), as_version=4)
     body, _ = notebook_markdown(nb, "nb_files")
     assert "````text\n```\n# no es un título\n```\n````" in body
+
+
+def test_svg_markdown_and_widget_outputs(tmp_path):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    harvest = harvest_notebook(_write(tmp_path, [_cell("a", [
+        {"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg, "text/plain": "<Figure>"}},
+        {"output_type": "display_data", "metadata": {},
+         "data": {"text/markdown": "**negrita** <img src=x onerror=alert(1)>", "text/plain": "md"}},
+        {"output_type": "display_data", "metadata": {},
+         "data": {"application/vnd.jupyter.widget-view+json": {"model_id": "1"}, "text/plain": "HBox()"}},
+    ])]))
+    figure, markdown = harvest.sections[0].outputs
+    assert figure.kind == "figure" and figure.file.endswith(".svg")  # linked through <img>: its script never runs
+    assert markdown.kind == "markdown" and "**negrita**" in markdown.text and "onerror" not in markdown.text

@@ -84,3 +84,20 @@ def test_the_practice_declares_its_schema_in_the_notebook_metadata(project):
     assert "'parameters.training.epochs'" in _error(notebook, {"training": {"epochs": 0}})
     assert "'parameters.trainig'" in _error(notebook, {"trainig": {}})
     assert "'parameters.training'" in _error(notebook, {"training": [1]})  # a dict, like the default
+
+
+def test_a_notebook_without_kernel_metadata_is_still_inspected(project):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("epochs = 2")
+    cell.metadata["tags"] = ["parameters"]
+    path = project / "experiments" / "bare.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), str(path))  # no kernelspec, no language_info
+    assert validate_parameters(path, {"epochs": 3}) == {"epochs": 3}
+    assert "'parameters.epoch'" in _error(path, {"epoch": 3})
+
+
+def test_a_corrupt_notebook_is_a_config_error(project):
+    path = project / "experiments" / "corrupt.ipynb"
+    path.write_text("{not json")
+    assert "not a readable notebook" in _error(path, {})

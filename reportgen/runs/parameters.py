@@ -61,6 +61,10 @@ def _inspect(path: str, _mtime: int) -> NotebookParameters:
     papermill_log.setLevel(logging.WARNING)  # "Input Notebook: ..." is noise here
     try:
         found = papermill.inspect_notebook(path)
+    except ValueError:  # no kernelspec in the notebook's metadata: it runs on the project's Python kernel
+        found = _inspect_as_python(path)
+    except Exception as exc:  # noqa: BLE001 - a notebook papermill cannot read is a bad run file
+        raise ConfigError(f"{Path(path).name}: papermill cannot read its parameters ({exc})") from None
     finally:
         papermill_log.setLevel(level)
     defaults, types = {}, {}
@@ -70,8 +74,19 @@ def _inspect(path: str, _mtime: int) -> NotebookParameters:
     return NotebookParameters(defaults, types, _schema(path))
 
 
+def _inspect_as_python(path: str) -> dict:
+    """papermill's inspection of the parameters cell, told the language the notebook lacks."""
+    from papermill.inspection import _infer_parameters
+    from papermill.iorw import load_notebook_node
+
+    return {p.name: p._asdict() for p in _infer_parameters(load_notebook_node(path), "python3", "python")}
+
+
 def _has_parameters_cell(path: str) -> bool:
-    cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+    try:
+        cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{Path(path).name}: not a readable notebook ({exc})") from None
     return any("parameters" in cell.get("metadata", {}).get("tags", []) for cell in cells)
 
 
