@@ -101,3 +101,9 @@ def test_a_corrupt_notebook_is_a_config_error(project):
     path = project / "experiments" / "corrupt.ipynb"
     path.write_text("{not json")
     assert "not a readable notebook" in _error(path, {})
+
+
+def test_language_and_backend_are_run_file_fields_not_parameters(project, capsys):
+    write_run(project, "dup", notebook="tiny", parameters={"language": "en"})
+    assert main(["--project", str(project), "status"]) == EXIT_CONFIG
+    assert "'parameters.language': set it with the run file's own 'language:' field" in capsys.readouterr().err

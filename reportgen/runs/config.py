@@ -19,6 +19,7 @@ from reportgen.errors import ConfigError
 from reportgen.runs.parameters import inspect, schema_problems, validate_parameters
 
 DEFAULT_NOTEBOOK = "augmentation_xai"
+RUN_FIELDS_INJECTED = {"language", "backend"}  # run-file fields a notebook may declare as parameters
 
 
 class _Strict(BaseModel):
@@ -125,6 +126,9 @@ def _checked_against_notebook(run: RunFile, notebooks_dir: Path, path: Path) -> 
         available = sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))
         raise ConfigError(f"{path}: field 'notebook': unknown notebook {run.notebook!r}; "
                           f"available: {', '.join(available) or 'none'}.")
+    for field in RUN_FIELDS_INJECTED & set(run.parameters):
+        raise ConfigError(f"{path}: field 'parameters.{field}': set it with the run file's own "
+                          f"'{field}:' field, which the notebook receives as its '{field}' parameter.")
     try:
         parameters = validate_parameters(notebook, run.parameters,
                                          context={"backend": run.backend, "language": run.language})
