@@ -145,6 +145,8 @@ def test_a_plain_notebook_gets_its_headings_figures_printed_results_and_timings(
               for li in article.select("li.task-list-item")}
     assert ticked == {"Datos": True, "Curvas": False}  # a heading "Datos" exists; nothing named "curvas"
     assert article.select_one("a[href='https://keras.io']") is not None
+    assert article.select_one("a[href='datos/notebook.ipynb']") is not None  # the executed notebook, to download
+    assert (site / "site" / "runs" / "puntos" / "datos" / "notebook.ipynb").is_file()
 
 
 def test_noise_and_local_paths_stay_off_the_pages_but_in_the_notebook(site):

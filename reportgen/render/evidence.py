@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.notebook import digest, output_markdown, write_files
-from reportgen.results import Metric, Output, Record, RunResults
+from reportgen.results import NOTEBOOK, Metric, Output, Record, RunResults
 
 PRACTICE_TEMPLATE, NOTEBOOK_TEMPLATE = "run_page.md.j2", "notebook_run.md.j2"
 # Figures the practice's template places itself; any other recorded figure goes under its stage.
@@ -68,12 +68,15 @@ def visible_outputs(run: RunResults, outputs: list[Output]) -> list[Output]:
     return [o for o in outputs if not (o.kind == "figure" and digest(o.data) in shown)]
 
 
-def write_page_figures(run: RunResults, folder: Path) -> None:
-    """The notebook's figures that the generic page shows, into the page's figures/ folder."""
+def write_page_assets(run: RunResults, folder: Path) -> None:
+    """For the generic page: the notebook's figures it shows (figures/) and the executed notebook
+    itself among the downloads (datos/)."""
     if run.notebook is None or is_practice(run):
         return
     outputs = [o for s in run.notebook.sections for o in visible_outputs(run, s.outputs)]
-    write_files({f"figures/{o.file}": o.data for o in outputs if o.kind == "figure"}, folder)
+    files = {f"figures/{o.file}": o.data for o in outputs if o.kind == "figure"}
+    files[f"datos/{NOTEBOOK}"] = (run.folder / NOTEBOOK).read_bytes()
+    write_files(files, folder)
 
 
 def csv_rows(path: Path, limit: int = MAX_TABLE_ROWS) -> tuple[list[str], list[list[str]], int]:

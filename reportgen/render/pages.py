@@ -183,7 +183,7 @@ class Renderer:
         return path.read_text(encoding="utf-8") != seed
 
     def _copy_assets(self, run: RunResults, folder: Path) -> None:
-        evidence.write_page_figures(run, folder)
+        evidence.write_page_assets(run, folder)
         for figure in run.figures.values():
             _copy_if_changed(figure.path, folder / "figures" / figure.path.name)
         for name, path in run.tables.items():
