@@ -46,6 +46,9 @@ MATPLOTLIB_REPRS = re.compile(r"^(<Figure size .*>|\[?<matplotlib\..* at 0x[0-9a
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CODE_IN_MARKDOWN = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]+`)", re.S)  # split keeps them at odd indexes
+# A relative link or image in a notebook's Markdown points next to the notebook, not into the site:
+# MkDocs (strict) would fail the build on it, so it is shown as its text.
+RELATIVE_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\((?![a-zA-Z][\w+.-]*:|#|/)[^)\s]+(?:\s+\"[^\"\n]*\")?\)")
 EVENT_ATTRIBUTES = re.compile(r"\{[^}\n]*\bon\w+\s*=[^}\n]*\}")  # attr_list: `{ onclick=... }`
 
 SAFE_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "div", "em", "h1", "h2", "h3",
@@ -84,16 +87,16 @@ def _sanitizer():
 def sanitize_markdown(text: str) -> str:
     """A notebook's Markdown with its raw HTML sanitised (code spans and blocks left as written, since
     Markdown shows them literally) and attribute lists carrying event handlers removed."""
-    text = no_snippets(EVENT_ATTRIBUTES.sub("", text))
-    if "<" not in text:
-        return text
+    text = no_snippets(text)
     sanitizer = _sanitizer()
     sanitizer.strip = False  # an unknown tag in prose ("<corrida>") stays visible as text
     parts = CODE_IN_MARKDOWN.split(text)
-    return "".join(part if index % 2 else _bleach_prose(sanitizer, part) for index, part in enumerate(parts))
+    return "".join(part if index % 2 else _clean_prose(sanitizer, part) for index, part in enumerate(parts))
 
 
-def _bleach_prose(sanitizer, text: str) -> str:
+def _clean_prose(sanitizer, text: str) -> str:
+    text = RELATIVE_LINK.sub(lambda m: f"*{m.group(2)}*" if m.group(1) else m.group(2), text)
+    text = EVENT_ATTRIBUTES.sub("", text)
     if "<" not in text:
         return text
     return sanitizer.sanitize_html_tags(text).replace("&gt;", ">")  # Markdown needs '>' for quotes

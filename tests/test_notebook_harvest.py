@@ -100,3 +100,10 @@ def test_svg_markdown_and_widget_outputs(tmp_path):
     figure, markdown = harvest.sections[0].outputs
     assert figure.kind == "figure" and figure.file.endswith(".svg")  # linked through <img>: its script never runs
     assert markdown.kind == "markdown" and "**negrita**" in markdown.text and "onerror" not in markdown.text
+
+
+def test_links_next_to_the_notebook_become_text_and_others_stay():
+    from reportgen.notebook import sanitize_markdown
+
+    text = "Ver ![el gráfico](figs/plot.png) y [los datos](data/x.csv), [Keras](https://keras.io), [arriba](#datos)."
+    assert sanitize_markdown(text) == "Ver *el gráfico* y los datos, [Keras](https://keras.io), [arriba](#datos)."
