@@ -217,27 +217,42 @@ def harvest_notebook(path: Path) -> NotebookHarvest | None:
                 current = Section(title=harvest.title or "", level=1)
                 harvest.sections.append(current)
             _add_code_cell(current, cell, index)
-    harvest.sections = [s for s in harvest.sections if s.seconds is not None or s.outputs]
+    harvest.sections = [s for s in harvest.sections if s.seconds is not None or s.outputs or s.prose]
     return harvest
 
 
 def _markdown_cell(harvest: NotebookHarvest, current: Section | None, text: str) -> Section | None:
-    """A heading starts a section; the notebook's first level-1 heading is its title."""
+    """A heading starts a section; the notebook's first level-1 heading is its title; the first
+    Markdown is the notebook's introduction; later Markdown stays in place among the outputs."""
     lines = text.strip().splitlines()
     heading = HEADING.match(lines[0]) if lines else None
-    body = sanitize_markdown("\n".join(lines[1:] if heading else lines).strip())
-    if heading and harvest.title is None and not harvest.sections and len(heading.group(1)) == 1:
-        harvest.title, harvest.intro = heading.group(2), harvest.intro or body
+    body = _subheadings(sanitize_markdown("\n".join(lines[1:] if heading else lines).strip()))
+    first = harvest.title is None and not harvest.sections and not harvest.intro
+    if heading and first and len(heading.group(1)) == 1:
+        harvest.title, harvest.intro = heading.group(2), body
         return current
-    if not heading:
-        if not harvest.intro and not harvest.sections:
-            harvest.intro = body
-        elif current is not None and not current.outputs:
-            current.prose = "\n\n".join(p for p in (current.prose, body) if p)
-        return current
-    section = Section(title=heading.group(2), level=len(heading.group(1)), prose=body)
-    harvest.sections.append(section)
-    return section
+    if first:
+        harvest.intro = body
+    if heading:
+        section = Section(title=heading.group(2), level=len(heading.group(1)), prose=body)
+        harvest.sections.append(section)
+        return section
+    if current is not None and body:
+        current.outputs.append(Output("markdown", text=body))
+    elif not first and body:
+        harvest.intro = f"{harvest.intro}\n\n{body}".strip()
+    return current
+
+
+def _subheadings(markdown: str) -> str:
+    """Headings inside a section's Markdown sit below the section's own (level 3 on the page)."""
+    out, fence = [], False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+        match = None if fence else HEADING.match(line)
+        out.append(f"#### {match.group(2)}" if match else line)
+    return "\n".join(out)
 
 
 def _add_code_cell(section: Section, cell, index: int) -> None:

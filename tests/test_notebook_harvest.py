@@ -107,3 +107,18 @@ def test_links_next_to_the_notebook_become_text_and_others_stay():
 
     text = "Ver ![el gráfico](figs/plot.png) y [los datos](data/x.csv), [Keras](https://keras.io), [arriba](#datos)."
     assert sanitize_markdown(text) == "Ver *el gráfico* y los datos, [Keras](https://keras.io), [arriba](#datos)."
+
+
+def test_markdown_stays_in_place_and_its_headings_sit_below_the_section(tmp_path):
+    harvest = harvest_notebook(_write(tmp_path, [
+        nbformat.v4.new_markdown_cell("## Primero\n\nIntro del notebook."),
+        _cell("a", [_stdout("uno\n")], seconds=1.0),
+        nbformat.v4.new_markdown_cell("Entre salidas.\n\n# Un título suelto"),
+        _cell("b", [_stdout("dos\n")], seconds=1.0),
+        nbformat.v4.new_markdown_cell("## Conclusiones\n\nSin código."),
+    ]))
+    assert harvest.intro == "Intro del notebook."
+    first, last = harvest.sections
+    assert [(o.kind, o.text) for o in first.outputs] == [
+        ("text", "uno"), ("markdown", "Entre salidas.\n\n#### Un título suelto"), ("text", "dos")]
+    assert (last.title, last.prose, last.seconds) == ("Conclusiones", "Sin código.", None)

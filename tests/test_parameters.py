@@ -51,13 +51,14 @@ def test_values_that_fit_pass_through_unchanged(notebook):
     assert validate_parameters(notebook, values) == values
 
 
-def test_a_notebook_without_a_parameters_cell_is_refused(project):
+def test_a_notebook_without_a_parameters_cell_takes_no_parameters(project):
     import nbformat
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("epochs = 2")])
     path = project / "experiments" / "plain.ipynb"
     nbformat.write(nb, str(path))
     assert "no cell tagged 'parameters'" in _error(path, {"epochs": 3})
+    assert validate_parameters(path, {}) == {}  # without parameters it runs as it is
 
 
 def test_the_cli_exits_2_before_anything_runs(project, notebook, capsys):
@@ -107,3 +108,12 @@ def test_language_and_backend_are_run_file_fields_not_parameters(project, capsys
     write_run(project, "dup", notebook="tiny", parameters={"language": "en"})
     assert main(["--project", str(project), "status"]) == EXIT_CONFIG
     assert "'parameters.language': set it with the run file's own 'language:' field" in capsys.readouterr().err
+
+
+def test_a_run_of_a_notebook_without_parameters_cell_is_valid(project):
+    import nbformat
+
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")]),
+                   str(project / "experiments" / "colab.ipynb"))
+    write_run(project, "colab", notebook="colab")
+    assert main(["--project", str(project), "status", "colab"]) == 0

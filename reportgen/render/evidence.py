@@ -94,7 +94,7 @@ def activities(run: RunResults) -> list[tuple[str, float | None]]:
         return [(t["stage"], t.get("seconds")) for t in run.timings]
     if run.notebook is None:
         return []
-    return [(s.title, s.seconds) for s in run.notebook.sections]
+    return [(s.title, s.seconds) for s in run.notebook.sections if s.seconds is not None]
 
 
 # ------------------------------------------------------------------ checklist

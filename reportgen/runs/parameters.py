@@ -1,7 +1,7 @@
 """A run's parameters, checked against the notebook they are for, before anything executes.
 
-Any notebook under `experiments/` with a cell tagged `parameters` (papermill's convention) can be
-named by a run file. Its parameters are read with papermill's own inspection
+Any notebook under `experiments/` can be named by a run file; to receive parameters it needs a cell
+tagged `parameters` (papermill's convention). Its parameters are read with papermill's own inspection
 (`papermill.inspect_notebook`): a name the cell does not define, or a value whose type does not fit
 the default's, is refused with the closest name. A notebook may also declare a typed schema in its
 metadata, checked after that::
@@ -39,6 +39,7 @@ class NotebookParameters:
     defaults: dict[str, Any]  # name -> default value (None when papermill cannot evaluate it)
     types: dict[str, type | None]  # name -> the type a value must have (None: any)
     schema: type[BaseModel] | None
+    has_cell: bool = True  # a notebook without a parameters cell runs as it is, with no parameters
 
 
 def inspect(notebook: Path) -> NotebookParameters:
@@ -54,8 +55,7 @@ def _inspect(path: str, _mtime: int) -> NotebookParameters:
     import papermill
 
     if not _has_parameters_cell(path):
-        raise ConfigError(f"{Path(path).name}: no cell tagged 'parameters'; tag the cell that defines "
-                          f"the notebook's parameters (Jupyter: View > Cell toolbar > Tags).")
+        return NotebookParameters({}, {}, _schema(path), has_cell=False)
     papermill_log = logging.getLogger("papermill")
     level = papermill_log.level
     papermill_log.setLevel(logging.WARNING)  # "Input Notebook: ..." is noise here
@@ -129,6 +129,10 @@ def validate_parameters(notebook: Path, parameters: dict, context: dict | None =
     does not fit. `context` reaches the schema's validators (e.g. the run's backend).
     """
     spec = inspect(notebook)
+    if parameters and not spec.has_cell:
+        raise ConfigError(f"{Path(notebook).name} has no cell tagged 'parameters' to receive "
+                          f"{', '.join(sorted(parameters))}; tag the cell that defines them "
+                          f"(Jupyter: View > Cell toolbar > Tags)")
     problems = [problem for name, value in parameters.items()
                 for problem in [_problem(spec, name, value)] if problem]
     if problems:
