@@ -1,4 +1,4 @@
-"""Command line: `python -m reportgen report|run|render|build|status|publish`.
+"""Command line: `python -m reportgen report|run|render|build|status|publish|new`.
 
 `report --no-execute`, `render` and `build` need only the light install (no ML library).
 
@@ -49,6 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     add("build", "Build site/ with mkdocs build --strict (the reportgen plugin makes the pages).")
     add("status", "Show which runs are fresh, stale, failed or new, and why.", runs=True)
     add("publish", "Build and deploy the site to GitHub Pages (mkdocs gh-deploy).")
+    new = commands.add_parser("new", help="Start a run: write its run file, every field commented.",
+                              description="Write experiments/runs/RUN_ID.yaml, ready for `make report`; with "
+                                          "--notebook NAME of a notebook that does not exist yet, also "
+                                          "experiments/NAME.ipynb from a starter notebook.")
+    new.add_argument("run_id", metavar="RUN_ID", help="name of the run (the run file and the page)")
+    new.add_argument("--notebook", metavar="NAME",
+                     help="experiments/NAME.ipynb to execute (default: the shipped practice, or a new "
+                          "mi_notebook.ipynb where there is none)")
+    new.add_argument("--title", help="the page's title (default: from RUN_ID)")
     return parser
 
 
@@ -163,5 +172,13 @@ def cmd_publish(project: Project, args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"report": cmd_report, "run": cmd_run, "render": cmd_render, "build": cmd_build,
+def cmd_new(project: Project, args) -> int:
+    from reportgen.runs.scaffold import new_run
+
+    for path in new_run(project, args.run_id, notebook=args.notebook, title=args.title):
+        log.info("wrote %s", path.relative_to(project.root))
+    return EXIT_OK
+
+
+COMMANDS = {"new": cmd_new, "report": cmd_report, "run": cmd_run, "render": cmd_render, "build": cmd_build,
             "status": cmd_status, "publish": cmd_publish}

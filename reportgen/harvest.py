@@ -11,12 +11,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from reportgen.notebook import harvest_notebook
 from reportgen.project import Project
-from reportgen.results import Failure, Figure, RunResults, read_run_json
+from reportgen.results import (NOTEBOOK, RECORDS, Failure, Figure, Metric, Record, RunResults,
+                               read_run_json)
 from reportgen.runs import Run
 
-
-RESERVED_JSON = {"run", "figures", "timings", "status"}
+RESERVED_JSON = {"run", "figures", "timings", "status", "records"}
+# The practice's headline numbers, as metrics the comparison page and home cards line up.
+PRACTICE_METRICS = ("accuracy", "macro_f1", "ece")
+PRACTICE_PIPELINES = ("baseline", "advanced")
 
 
 def harvest_run(project: Project, run: Run) -> RunResults:
@@ -61,6 +65,37 @@ def _read_folder(folder: Path, results: RunResults) -> None:
     timings_path = folder / "timings.json"
     if timings_path.exists():
         results.timings = json.loads(timings_path.read_text(encoding="utf-8"))
+    results.notebook = harvest_notebook(folder / NOTEBOOK)
+    results.records = _records(folder, results)
+    results.metrics = [r.metric for r in results.records if r.metric] or practice_metrics(results.facts)
+
+
+def _records(folder: Path, results: RunResults) -> list[Record]:
+    """The Recorder's manifest in order; results recorded before it existed list their figures."""
+    path = folder / RECORDS
+    if not path.exists():
+        return [Record("figure", f.name, caption=f.caption, path=f.path) for f in results.figures.values()]
+    records = []
+    for entry in json.loads(path.read_text(encoding="utf-8")):
+        kind, name, stage = entry.get("kind"), entry.get("name", ""), entry.get("stage")
+        if kind == "metric":
+            metric = Metric(name, entry.get("value"), entry.get("group"), stage)
+            records.append(Record(kind, name, stage, metric=metric))
+        elif kind in ("figure", "table") and (folder / entry.get("file", "")).is_file():
+            records.append(Record(kind, name, stage, entry.get("caption", ""), folder / entry["file"]))
+    return records
+
+
+def practice_metrics(facts: dict) -> list[Metric]:
+    """The practice's test metrics (mean over seeds) per pipeline, from its metrics.json."""
+    pipelines = facts.get("metrics", {}).get("pipelines", {}) if isinstance(facts.get("metrics"), dict) else {}
+    metrics = []
+    for name in PRACTICE_METRICS:
+        for pipeline in PRACTICE_PIPELINES:
+            aggregate = pipelines.get(pipeline, {}).get("aggregate", {}).get(name)
+            if isinstance(aggregate, dict):
+                metrics.append(Metric(name, aggregate.get("mean"), pipeline))
+    return metrics
 
 
 def harvest_all(project: Project, runs: list[Run]) -> list[RunResults]:

@@ -1,7 +1,11 @@
-"""What a notebook leaves behind: JSON facts, CSV tables, figures and stage timings.
+"""The public recording API: what a notebook leaves behind beyond its outputs.
 
-The notebook writes through a `Recorder`; `reportgen.harvest` reads the same folder back.
-Keeping both ends of the contract in the package means a template never guesses a file name.
+A notebook needs no reportgen code to get a page (its headings, outputs and cell timings are
+harvested from the executed notebook, `reportgen.notebook`). A `Recorder` adds what outputs cannot
+say: named figures with captions, tables offered for download, metrics the comparison page and the
+home cards line up across runs (with a group, e.g. the pipeline), and timed stages under which
+everything recorded is shown in order. `reportgen.harvest` reads the same folder back; keeping both
+ends of the contract in the package means a template never guesses a file name.
 
 Layout of a results folder::
 
@@ -11,6 +15,7 @@ Layout of a results folder::
     <name>.csv          tables (history, metrics, ...)
     figures/<name>.png  figures, listed with their captions in figures.json
     timings.json        seconds spent in each stage of the notebook, in order
+    records.json        figures, tables and metrics in recorded order, each with its stage
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+RECORDS = "records.json"  # the ordered manifest of figures, tables and metrics (reportgen.results)
 FIGURE_DPI = 110
 PNG_COLORS = 256  # a palette keeps figures of photos small enough to commit (results budget: 5 MB a run)
 
@@ -64,29 +70,69 @@ def save_compressed_png(source, path: Path) -> None:
 
 
 class Recorder:
-    """Saves a notebook's evidence into its results folder (papermill's working directory)."""
+    """Saves a notebook's evidence into its results folder (papermill's working directory).
+
+    The public, richer path for notebooks that want more than their outputs on the page::
+
+        from reportgen.record import Recorder
+
+        rec = Recorder()                                  # the run's results folder
+        with rec.stage("Entrenamiento"):                  # timed; a row of 'Actividades'
+            history = model.fit(...)
+            rec.figure(fig, "curvas", caption="Loss por época")    # named figure with caption
+            rec.table("historia", pandas.DataFrame(history.history))  # CSV, shown and downloadable
+        rec.metric("accuracy", 0.91, group="avanzado")   # comparison page and home cards
+        rec.json("notas", {"clases": class_names})       # any facts, for your own templates
+
+    Everything recorded appears on the run page in recorded order, under the stage it was recorded
+    in; metrics with the same name (and group) across runs line up on the comparison page.
+    """
 
     def __init__(self, output_dir: str | Path = "."):
         self.dir = Path(output_dir)
         (self.dir / "figures").mkdir(parents=True, exist_ok=True)
         self._timings: list[dict] = []
+        self._stage: str | None = None
+        records = self.dir / RECORDS
+        self._records: list[dict] = json.loads(records.read_text(encoding="utf-8")) if records.exists() else []
+
+    @staticmethod
+    def _file_name(name: str) -> str:
+        """A recorded name becomes a file name: it must not leave the results folder."""
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            raise ValueError(f"recorded name {name!r}: use a plain name without '/', '\\' or a leading '.'")
+        return name
+
+    def _note(self, kind: str, name: str, **details: Any) -> None:
+        """Add one entry to the ordered manifest (records.json); re-recording a name replaces it."""
+        self._records = [r for r in self._records if (r["kind"], r["name"], r.get("group")) !=
+                         (kind, name, details.get("group"))]
+        self._records.append({"kind": kind, "name": name, "stage": self._stage, **details})
+        write_json(self.dir / RECORDS, self._records)
 
     def json(self, name: str, value: Any) -> Path:
-        path = self.dir / f"{name}.json"
+        """Save facts or numbers as `<name>.json` (read back as `run.facts[name]`)."""
+        path = self.dir / f"{self._file_name(name)}.json"
         write_json(path, value)
         return path
 
-    def table(self, name: str, frame) -> Path:
-        """Save a pandas DataFrame as CSV (for download from the page)."""
-        path = self.dir / f"{name}.csv"
+    def table(self, name: str, frame, caption: str = "") -> Path:
+        """Save a pandas DataFrame as CSV: shown on the page and offered for download."""
+        path = self.dir / f"{self._file_name(name)}.csv"
         frame.to_csv(path, index=False, float_format="%.6g")
+        self._note("table", name, file=path.name, caption=caption)
         return path
+
+    def metric(self, name: str, value: float, group: str | None = None) -> None:
+        """Record one number; `group` tells apart variants of it (e.g. the pipeline: baseline, advanced)."""
+        number = to_jsonable(value)
+        self._note("metric", name, value=None if number is None else float(number), group=group)
 
     def figure(self, fig, name: str, caption: str = "") -> Path:
         """Save a matplotlib figure as a compressed PNG and list it with its caption."""
         import matplotlib.pyplot as plt
 
-        path = self.dir / "figures" / f"{name}.png"
+        path = self.dir / "figures" / f"{self._file_name(name)}.png"
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
         plt.close(fig)
@@ -95,6 +141,7 @@ class Recorder:
         index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
         index[name] = {"file": f"figures/{name}.png", "caption": caption}
         write_json(index_path, index)
+        self._note("figure", name, file=f"figures/{name}.png", caption=caption)
         return path
 
     def show(self, *names: str) -> None:
@@ -108,11 +155,13 @@ class Recorder:
 
     @contextlib.contextmanager
     def stage(self, name: str):
-        """Time one stage of the practice; the page's 'Actividades' lists these."""
-        start = time.perf_counter()
+        """Time one stage; the page's 'Actividades' lists these, and what is recorded inside is shown under it."""
+        start, outer = time.perf_counter(), self._stage
+        self._stage = name
         try:
             yield
         finally:
+            self._stage = outer
             self._timings = [t for t in self._timings if t["stage"] != name]
             self._timings.append({"stage": name, "seconds": round(time.perf_counter() - start, 2)})
             write_json(self.dir / "timings.json", self._timings)

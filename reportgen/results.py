@@ -9,6 +9,10 @@ notebook and by `reportgen.runs.execution` around it)::
     <name>.csv          tables (history, metrics, ...)
     figures/<name>.png  figures, listed with their captions in figures.json
     timings.json        seconds spent in each stage of the notebook, in order
+    records.json        what the Recorder saved, in order, each with its stage (figures, tables, metrics)
+
+Any executed notebook is also read on its own (`reportgen.notebook`): its headings, outputs and
+cell timings become `NotebookHarvest`, so a notebook without any reportgen code still gets a page.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ NOTEBOOK = "notebook.ipynb"
 FIGURE_INDEX = "figures.json"
 TIMINGS = "timings.json"
 STATUS = "status.json"
+RECORDS = "records.json"
 
 
 def read_run_json(folder: Path) -> dict | None:
@@ -46,6 +51,70 @@ class Figure:
     name: str
     path: Path  # absolute path of the PNG in the results folder
     caption: str
+
+
+@dataclass
+class Output:
+    """One output of a notebook cell, as a page shows it."""
+
+    kind: str  # figure | text | table | markdown | error
+    text: str = ""  # text and errors: plain text (shown literally); table: sanitised HTML; markdown: sanitised
+    data: bytes = b""  # figure: image bytes
+    file: str = ""  # figure: file name under the page's figures/ folder
+    hidden: bool = False  # the cell is tagged hide-output: shown collapsed
+
+
+@dataclass
+class Section:
+    """A notebook heading with the outputs of the code cells under it and their measured time."""
+
+    title: str
+    level: int
+    prose: str = ""  # the heading cell's Markdown after the heading, sanitised
+    seconds: float | None = None  # sum of papermill's cell durations; None when not measured
+    outputs: list[Output] = field(default_factory=list)
+
+
+@dataclass
+class NotebookHarvest:
+    """What an executed notebook shows, read from the notebook alone."""
+
+    title: str | None
+    intro: str  # the first Markdown cell after its title, sanitised
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def figures(self) -> list[Output]:
+        return [o for s in self.sections for o in s.outputs if o.kind == "figure"]
+
+    def has(self, kind: str) -> bool:
+        return any(o.kind == kind for s in self.sections for o in s.outputs)
+
+
+@dataclass
+class Metric:
+    """A number for the comparison page and the home cards; `group` tells apart e.g. pipelines."""
+
+    name: str
+    value: float | None
+    group: str | None = None
+    stage: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.name} · {self.group}" if self.group else self.name
+
+
+@dataclass
+class Record:
+    """One thing the Recorder saved, in recorded order: a figure, a table or a metric."""
+
+    kind: str  # figure | table | metric
+    name: str
+    stage: str | None = None
+    caption: str = ""
+    path: Path | None = None  # figure / table file
+    metric: Metric | None = None
 
 
 @dataclass
@@ -74,6 +143,9 @@ class RunResults:
     timings: list[dict] = field(default_factory=list)
     tables: dict[str, Path] = field(default_factory=dict)  # <name>.csv files, for download
     failure: Failure | None = None
+    notebook: NotebookHarvest | None = None  # the executed notebook, read on its own
+    records: list[Record] = field(default_factory=list)  # the Recorder's manifest, in order
+    metrics: list[Metric] = field(default_factory=list)  # recorded (or derived) headline numbers
 
     @property
     def language(self) -> str:

@@ -23,7 +23,7 @@ def write_notebook(path: Path, *code_cells: str, parameters: str = "") -> Path:
     """A notebook whose first code cell is papermill's 'parameters' cell."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell(textwrap.dedent(parameters) or "language = 'es'")
+    params = nbformat.v4.new_code_cell(textwrap.dedent(parameters) or "language = 'es'\nepochs = 1")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [nbformat.v4.new_markdown_cell("# Notebook de prueba"), params]
     nb.cells += [nbformat.v4.new_code_cell(textwrap.dedent(code)) for code in code_cells]

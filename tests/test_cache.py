@@ -35,7 +35,7 @@ def test_unchanged_run_is_fresh(executed):
 
 
 def test_parameter_change_makes_it_stale(executed):
-    write_run(executed.root, "demo", parameters={"training": {"epochs": 3}})
+    write_run(executed.root, "demo", parameters={"epochs": 3})
     state = _state(executed)
     assert state.state == "stale" and state.changed == ["parameters"]
 

@@ -9,7 +9,7 @@ from reportgen.errors import EXIT_CONFIG
 from reportgen.errors import ConfigError
 from reportgen.runs.config import load_run_file
 
-from conftest import write_run
+from conftest import REPO, write_run
 
 BAD_RUNS = [
     # (what is wrong, run-file content, expected fragment of the message)
@@ -52,8 +52,12 @@ BAD_RUNS = [
 
 @pytest.mark.parametrize("case,content,fragment", BAD_RUNS, ids=[c[0] for c in BAD_RUNS])
 def test_bad_run_file_names_file_and_field(project, case, content, fragment):
-    path = project / "experiments" / "runs" / "bad.yaml"
+    import shutil
+
     import yaml
+
+    shutil.copy(REPO / "experiments" / "augmentation_xai.ipynb", project / "experiments")
+    path = project / "experiments" / "runs" / "bad.yaml"
 
     path.write_text(yaml.safe_dump(content), encoding="utf-8")
     with pytest.raises(ConfigError) as info:
@@ -82,7 +86,9 @@ def test_yaml_tags_are_not_executed(project):
 
 def test_cli_rejects_bad_run_before_touching_anything(project, capsys):
     write_run(project, "good")
-    write_run(project, "bad", parameters={"training": {"epochs": -3}})
+    write_run(project, "bad", notebook="augmentation_xai", parameters={"training": {"epochs": -3}})
+    (project / "experiments" / "augmentation_xai.ipynb").write_bytes(
+        (REPO / "experiments" / "augmentation_xai.ipynb").read_bytes())
     docs_before = sorted(p.relative_to(project) for p in (project / "docs").rglob("*"))
     code = main(["--project", str(project), "report"])
     assert code == EXIT_CONFIG
@@ -93,9 +99,9 @@ def test_cli_rejects_bad_run_before_touching_anything(project, capsys):
     assert not (project / "site").exists()
 
 
-def test_defaults_are_a_valid_demo():
-    from reportgen.runs.config import RunFile
-
-    run = RunFile(title="demo")
+def test_defaults_are_a_valid_demo(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text("title: demo\n")
+    run = load_run_file(path, notebooks_dir=REPO / "experiments")
     assert run.parameters.data.source == "embedded"
     assert [op.op for op in run.parameters.augmentation.baseline] == ["flip"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 
 class _Strict(BaseModel):
@@ -208,4 +208,13 @@ class RunParameters(_Strict):
                              f"data.num_classes {self.data.num_classes}; lower top_k")
         if self.model.fine_tune_layers and not self.training.fine_tune_epochs:
             raise ValueError("model.fine_tune_layers is set but training.fine_tune_epochs is 0")
+        return self
+
+    @model_validator(mode="after")
+    def _backend_supports_data(self, info: ValidationInfo) -> "RunParameters":
+        """The run's backend (validation context from the run file) must be able to read the data."""
+        backend = (info.context or {}).get("backend")
+        if backend == "jax" and self.data.source == "tfds":
+            raise ValueError("backend 'jax' cannot read TensorFlow Datasets here; use backend "
+                             "'tensorflow' or an embedded/folder source")
         return self

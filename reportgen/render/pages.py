@@ -24,8 +24,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from reportgen.notebook import notebook_markdown
 from reportgen.project import Project
 from reportgen.results import Figure, RunResults
+from reportgen.render import evidence
 from reportgen.render import figures as drawn
 from reportgen.render.explanations import explanations_view
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
@@ -131,6 +133,7 @@ def environment(templates_dir: Path) -> Environment:
     env.globals.update(headline=headline, status_badge=status_badge, caption=caption, stage_name=stage_name,
                        describe_pipeline=describe_pipeline, risk_warnings=risk_warnings,
                        explanations=explanations_view)
+    evidence.register(env)
     return env
 
 
@@ -217,13 +220,14 @@ class Renderer:
             files += [SiteFile(f"{folder}/figures/{figure.path.name}", source=figure.path)
                       for figure in run.figures.values()]
             files += self._downloads(run, folder)
+            files += [SiteFile(f"{folder}/{name}", content=data) for name, data in evidence.page_assets(run).items()]
             files += self._notebook_page(run.folder / "notebook.ipynb", f"{folder}/notebook.md", run)
         if run.failure is not None:
             files += self._notebook_page(run.failure.folder / "notebook.ipynb",
                                          f"{folder}/{FAILED_NOTEBOOK}.md", run, failed=True)
         reflection, written = self.reflection(run)
         downloads = sorted(item.path.rsplit("/", 1)[1] for item in files if "/datos/" in item.path)
-        files.append(self._page(f"{folder}/index.md", "run_page.md.j2", run.language, run=run,
+        files.append(self._page(f"{folder}/index.md", evidence.run_template(run), run.language, run=run,
                                 reflection=reflection, reflection_written=written, downloads=downloads))
         return files
 
@@ -299,7 +303,8 @@ class Renderer:
             return []
         folder, stem = path.rsplit("/", 1)
         cell = run.failure.cell if failed else None
-        body, outputs = _convert_notebook(notebook.read_bytes(), stem.removesuffix(".md") + "_files", cell)
+        body, outputs = _convert_notebook(notebook.read_bytes(), stem.removesuffix(".md") + "_files", cell,
+                                          run.language)
         header = self.env.get_template("notebook_page.md.j2").render(
             marker=marker(path), run=run, failed=failed, t=page_strings(run.language))
         files = [SiteFile(path, content=header + "\n" + body)]
@@ -310,20 +315,21 @@ class Renderer:
 _CONVERTED: dict[str, tuple[str, dict[str, bytes]]] = {}
 
 
-def _convert_notebook(data: bytes, files_dir: str, failed_cell: int | None) -> tuple[str, dict[str, bytes]]:
-    """Markdown and output images of an executed notebook (memoised: `mkdocs serve` rebuilds often)."""
-    key = _sha(data, files_dir.encode(), str(failed_cell).encode())
+def _convert_notebook(data: bytes, files_dir: str, failed_cell: int | None,
+                      language: str) -> tuple[str, dict[str, bytes]]:
+    """Markdown and output images of an executed notebook, tags honoured and HTML sanitised
+    (memoised: `mkdocs serve` rebuilds often)."""
+    key = _sha(data, files_dir.encode(), str(failed_cell).encode(), language.encode())
     if key not in _CONVERTED:
         import nbformat
-        from nbconvert import MarkdownExporter
 
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         for cell in nb.cells:  # papermill's bookkeeping is noise on a published page
             cell.get("metadata", {}).pop("papermill", None)
         if failed_cell is not None:  # the run page links straight to the failing cell
             nb.cells.insert(failed_cell, nbformat.v4.new_markdown_cell('<a id="celda-fallida"></a>'))
-        body, resources = MarkdownExporter().from_notebook_node(nb, resources={"output_files_dir": files_dir})
-        _CONVERTED[key] = (_demote_headings(body), dict(resources.get("outputs", {})))
+        body, files = notebook_markdown(nb, files_dir, page_strings(language))
+        _CONVERTED[key] = (_demote_headings(body), files)
     return _CONVERTED[key]
 
 

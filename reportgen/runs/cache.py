@@ -73,23 +73,38 @@ def library_versions() -> dict[str, str]:
 
 def cache_components(project: Project, run: "Run") -> dict[str, str]:
     """Everything that can change a run's results, each as a short hash or string."""
-    from reportgen.practice.data import data_identity
-
     return {
         "parameters": _sha(json.dumps(notebook_parameters(run), sort_keys=True).encode()),
         "notebook": notebook_code_hash(project.notebook(run.config.notebook)),
         "package": package_code_hash(),
         "libraries": _sha(json.dumps(library_versions(), sort_keys=True).encode()),
-        "data": data_identity(run.config.parameters.data),
+        "data": _data_identity(run.config.parameters),
     }
 
 
+def _data_identity(parameters) -> str:
+    """The practice's data identity (it reads files outside the notebook); other notebooks own their data."""
+    from reportgen.practice.config import RunParameters
+
+    if not isinstance(parameters, RunParameters):
+        return ""
+    from reportgen.practice.data import data_identity
+
+    return data_identity(parameters.data)
+
+
 def notebook_parameters(run: "Run") -> dict:
-    """What papermill injects: the validated parameters, defaults filled in, and the Keras backend.
+    """What papermill injects: the validated parameters (a schema's defaults filled in) and the Keras
+    backend where the notebook declares it.
 
     Only what reaches the notebook: the title, language, description and date are the page's,
     so changing them re-renders without re-executing."""
-    return {**run.config.parameters.model_dump(mode="json"), "backend": run.config.backend}
+    parameters = run.config.parameters
+    values = parameters.model_dump(mode="json") if hasattr(parameters, "model_dump") else dict(parameters)
+    declared = run.config.declared_parameters
+    if declared is None or "backend" in declared:
+        values["backend"] = run.config.backend
+    return values
 
 
 def cache_key(components: dict[str, str]) -> str:

@@ -1,0 +1,168 @@
+"""What a page shows, decided by what was harvested: template choice, checklists, comparisons.
+
+The practice's page appears when the practice's evidence is there; any other notebook gets the
+generic skeleton (Contexto, Objetivos, Actividades, Desarrollo, Evidencias, Reflexión, Checklist,
+Referencias) filled from its executed notebook and from what it recorded through the Recorder.
+Registered into the templates' Jinja environment by `register`.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportgen.notebook import digest, output_markdown
+from reportgen.results import NOTEBOOK, Metric, Output, Record, RunResults
+
+PRACTICE_TEMPLATE, NOTEBOOK_TEMPLATE = "run_page.md.j2", "notebook_run.md.j2"
+# Figures the practice's template places itself; any other recorded figure goes under its stage.
+PRACTICE_FIGURES = {"samples", "class_distribution", "mosaic", "mixing", "curves", "robustness", "reliability",
+                    "confusion_baseline", "confusion_advanced", "top5", "gradcam_hits", "gradcam_errors",
+                    "methods_baseline", "methods_advanced", "deletion_insertion", "tsne", "lr_sensitivity"}
+PRACTICE_TABLES = {"history", "metrics", "lr_sweep"}  # offered as downloads
+MAX_TABLE_ROWS = 20
+MAX_COMPARED = 8  # metric columns side by side; more would not read at 1280 px
+
+
+def is_practice(run: RunResults) -> bool:
+    """The practice's evidence: both pipelines' metrics and the pipelines' description."""
+    metrics = run.facts.get("metrics")
+    return (isinstance(metrics, dict) and "baseline" in metrics.get("pipelines", {})
+            and "pipelines" in run.facts)
+
+
+def run_template(run: RunResults) -> str:
+    """The practice's rich page when its evidence is present; the generic skeleton otherwise."""
+    return PRACTICE_TEMPLATE if is_practice(run) else NOTEBOOK_TEMPLATE
+
+
+# ------------------------------------------------------------------ recorded
+
+def other_records(run: RunResults) -> list[Record]:
+    """Recorded figures, tables and metrics the practice's page does not place itself."""
+    if not is_practice(run):
+        return list(run.records)
+    return [r for r in run.records
+            if not (r.kind == "figure" and r.name in PRACTICE_FIGURES)
+            and not (r.kind == "table" and r.name in PRACTICE_TABLES)]
+
+
+def by_stage(records: list[Record]) -> list[tuple[str | None, list[Record]]]:
+    """Records grouped under their stage, stages in the order they first recorded something."""
+    groups: dict[str | None, list[Record]] = {}
+    for record in records:
+        groups.setdefault(record.stage, []).append(record)
+    return list(groups.items())
+
+
+def recorded_pngs(run: RunResults) -> set[str]:
+    """Digests of recorded figures: the notebook's copy of one (Recorder.show) is not shown twice."""
+    return {digest(r.path.read_bytes()) for r in run.records if r.kind == "figure" and r.path}
+
+
+def visible_outputs(run: RunResults, outputs: list[Output]) -> list[Output]:
+    shown = recorded_pngs(run) if run.records else set()
+    return [o for o in outputs if not (o.kind == "figure" and digest(o.data) in shown)]
+
+
+def page_assets(run: RunResults) -> dict[str, bytes]:
+    """For the generic page: the notebook's figures it shows (figures/) and the executed notebook
+    itself among the downloads (datos/), by path relative to the run's folder."""
+    if run.notebook is None or is_practice(run):
+        return {}
+    outputs = [o for s in run.notebook.sections for o in visible_outputs(run, s.outputs)]
+    files = {f"figures/{o.file}": o.data for o in outputs if o.kind == "figure"}
+    files[f"datos/{NOTEBOOK}"] = (run.folder / NOTEBOOK).read_bytes()
+    return files
+
+
+def csv_rows(path: Path, limit: int = MAX_TABLE_ROWS) -> tuple[list[str], list[list[str]], int]:
+    """Header, the first rows and the row count of a recorded CSV table."""
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        return [], [], 0
+    return rows[0], rows[1:limit + 1], len(rows) - 1
+
+
+def activities(run: RunResults) -> list[tuple[str, float | None]]:
+    """Rows of 'Actividades': the Recorder's stages when it timed any, else the notebook's sections."""
+    if run.timings:
+        return [(t["stage"], t.get("seconds")) for t in run.timings]
+    if run.notebook is None:
+        return []
+    return [(s.title, s.seconds) for s in run.notebook.sections if s.seconds is not None]
+
+
+# ------------------------------------------------------------------ checklist
+
+def evidence_names(run: RunResults, reflection_written: bool) -> set[str]:
+    """Names a checklist item can point at: headings, recorded names, 'reflection'."""
+    names = {r.name for r in run.records} | set(run.figures) | set(run.tables)
+    if run.notebook is not None:
+        names |= {s.title for s in run.notebook.sections}
+    if reflection_written:
+        names.add("reflection")
+    return {name.casefold() for name in names}
+
+
+def checklist(run: RunResults, reflection_written: bool) -> list[tuple[str, bool]]:
+    """The run file's checklist, each item ticked only when its evidence was harvested."""
+    if run.folder is None:
+        return [(item.label, False) for item in run.config.checklist]
+    names = evidence_names(run, reflection_written)
+    items = []
+    for item in run.config.checklist:
+        wanted = (item.evidence or item.label).casefold()
+        items.append((item.label, any(wanted == name or wanted in name for name in names)))
+    return items
+
+
+# ----------------------------------------------------------------- comparison
+
+@dataclass
+class Comparison:
+    """Metrics shared by runs side by side; each run's own metrics listed apart."""
+
+    columns: list[str]
+    values: dict[str, dict[str, float | None]]  # run id -> metric key -> value
+    rest: dict[str, list[Metric]]  # run id -> metrics not in the columns
+
+
+def comparison(runs: list[RunResults]) -> Comparison:
+    counts: dict[str, int] = {}
+    for run in runs:
+        for key in dict.fromkeys(m.key for m in run.metrics):
+            counts[key] = counts.get(key, 0) + 1
+    measured = sum(1 for run in runs if run.metrics)
+    shared = [key for key, count in counts.items() if count >= min(2, measured)][:MAX_COMPARED]
+    values = {run.id: {m.key: m.value for m in run.metrics} for run in runs}
+    rest = {run.id: [m for m in run.metrics if m.key not in shared] for run in runs}
+    return Comparison(shared, values, rest)
+
+
+def headline_metrics(run: RunResults, count: int = 3) -> list[Metric]:
+    """The first metrics a run recorded, for its home card."""
+    return run.metrics[:count]
+
+
+# ----------------------------------------------------------------- Jinja
+
+def front_matter_title(title: str) -> str:
+    """A page title for the front matter: the theme puts it into the header and the navigation
+    unescaped, so it is escaped here; JSON is valid YAML and quotes anything."""
+    return json.dumps(html.escape(str(title), quote=False), ensure_ascii=False)
+
+
+def register(env) -> None:
+    """Make these helpers available to every template."""
+    env.globals.update(run_template=run_template, is_practice=is_practice, other_records=other_records,
+                       by_stage=by_stage, csv_rows=csv_rows, checklist_items=checklist,
+                       comparison=comparison, headline_metrics=headline_metrics,
+                       visible_outputs=visible_outputs, activities=activities)
+    env.filters.update(output=lambda output, t: output_markdown(output, "figures", t),
+                       front_matter_title=front_matter_title)
+    env.tests.update(practice_run=is_practice)

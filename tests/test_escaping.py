@@ -1,0 +1,129 @@
+"""Every string from data is shown literally, and a notebook's HTML is sanitised, on every page."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from bs4 import BeautifulSoup
+
+from reportgen.cli import main
+from reportgen.notebook import sanitize_html, sanitize_markdown
+
+from conftest import REPO, make_project, write_run
+from test_any_notebook import write_cells
+
+IMG = "<img src=x onerror=alert(1)>"
+SCRIPT = "<script>alert(2)</script>"
+HOSTILE = f"{IMG}{SCRIPT}"
+
+HOSTILE_NOTEBOOK = [
+    ("markdown", [], f"# Título\n\nIntro {IMG} {SCRIPT} con `<code>` literal."),
+    ("code", ["parameters"], "etiqueta = 'x'"),
+    ("markdown", [], f"## Sección {IMG}\n\nTexto <a href=\"javascript:alert(3)\" onclick=\"alert(4)\">enlace</a>."),
+    ("code", [], """
+        from IPython.display import HTML, display
+        display(HTML('<table><tr><td onclick="alert(5)">celda</td></tr></table>'
+                     '<img src=x onerror="alert(6)"><script>alert(7)</script><style>body{display:none}</style>'))
+        print(etiqueta)
+    """),
+    ("code", [], """
+        import pandas as pd
+        from reportgen.record import Recorder
+        rec = Recorder()
+        import matplotlib.pyplot as plt
+        with rec.stage(etiqueta):
+            rec.table("tabla <img src=x onerror=alert(1)>", pd.DataFrame({etiqueta: [etiqueta]}), caption=etiqueta)
+            rec.metric(etiqueta, 0.5, group=etiqueta)
+            fig, ax = plt.subplots()
+            ax.plot([0, 1])
+            rec.figure(fig, "figura <img src=x onerror=alert(1)>", caption=etiqueta)
+    """),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("hostile") / "portfolio")
+    write_cells(root / "experiments" / "hostil.ipynb", HOSTILE_NOTEBOOK)
+    write_run(root, "hostil", notebook="hostil", title=f"Dígitos {HOSTILE}", description=f"Descripción {HOSTILE}",
+              parameters={"etiqueta": f"etiqueta {HOSTILE}"}, objectives=[f"Objetivo {HOSTILE}"],
+              checklist=[f"Item {HOSTILE}"], references=[{"title": f"Ref {HOSTILE}", "url": "https://example.org"}])
+    assert main(["--project", str(root), "run", "--quiet"]) == 0
+    # The practice's page, from committed results whose dataset names carry the same strings.
+    demo = root / "experiments" / "results" / "demo"
+    shutil.copytree(REPO / "experiments" / "results" / "demo", demo)
+    dataset = json.loads((demo / "dataset.json").read_text())
+    dataset["name"], dataset["class_names"][0] = f"flores {HOSTILE}", f"clase {HOSTILE}"
+    (demo / "dataset.json").write_text(json.dumps(dataset))
+    write_run(root, "demo", notebook="augmentation_xai", title=f"Práctica {HOSTILE}")
+    (root / "experiments" / "runs" / "demo.yaml").write_text(
+        (root / "experiments" / "runs" / "demo.yaml").read_text()
+        + (REPO / "experiments" / "runs" / "demo.yaml").read_text().split("parameters:", 1)[1].join(["parameters:", ""]))
+    assert main(["--project", str(root), "report", "--no-execute", "--quiet"]) == 0
+    return root
+
+
+PAGES = ["index.html", "comparacion/index.html", "runs/hostil/index.html", "runs/hostil/notebook/index.html",
+         "runs/demo/index.html"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_page_runs_anything_from_data(site, page):
+    soup = BeautifulSoup((site / "site" / page).read_text(encoding="utf-8"), "html.parser")
+    handlers = [(tag.name, name) for tag in soup.find_all(True) for name in tag.attrs if name.lower().startswith("on")]
+    assert handlers == []
+    assert [s for s in soup.find_all("script") if "alert" in s.get_text()] == []
+    assert not soup.select("a[href^='javascript']")
+
+
+@pytest.mark.parametrize("page,fragment", [
+    ("index.html", f"Dígitos {HOSTILE}"),
+    ("comparacion/index.html", f"Dígitos {HOSTILE}"),
+    ("runs/hostil/index.html", f"Descripción {HOSTILE}"),
+    ("runs/hostil/index.html", f"Objetivo {HOSTILE}"),
+    ("runs/hostil/index.html", f"Item {HOSTILE}"),
+    ("runs/hostil/index.html", f"Ref {HOSTILE}"),
+    ("runs/hostil/index.html", f"etiqueta {HOSTILE}"),  # printed text, stage, table and metric names
+    ("runs/hostil/notebook/index.html", f"etiqueta {HOSTILE}"),
+    ("runs/hostil/index.html", f"tabla {IMG}.csv"),  # a file name
+    ("runs/demo/index.html", f"clase {HOSTILE}"),
+    ("runs/demo/index.html", f"flores {HOSTILE}"),
+    ("index.html", f"flores {HOSTILE}"),
+])
+def test_strings_from_data_are_shown_literally(site, page, fragment):
+    article = BeautifulSoup((site / "site" / page).read_text(encoding="utf-8"), "html.parser").select_one("article")
+    assert fragment in article.get_text()
+
+
+def test_files_with_hostile_names_are_linked_and_shown(site):
+    soup = BeautifulSoup((site / "site" / "runs/hostil/index.html").read_text(encoding="utf-8"), "html.parser")
+    images = [img["src"] for img in soup.select("article img") if img["src"].startswith("figures/")]
+    assert any("figura" in src for src in images)
+    for src in images:
+        from urllib.parse import unquote
+
+        assert (site / "site" / "runs" / "hostil" / unquote(src)).is_file()
+
+
+def test_the_page_title_is_text_in_the_header_and_navigation(site):
+    soup = BeautifulSoup((site / "site" / "runs/hostil/index.html").read_text(encoding="utf-8"), "html.parser")
+    assert f"Dígitos {HOSTILE}" in soup.select_one("title").get_text()
+    assert f"Dígitos {HOSTILE}" in soup.select_one("article h1").get_text()
+
+
+def test_html_outputs_keep_tables_and_lose_scripts_and_handlers():
+    clean = sanitize_html('<table><tr><td onclick="x()">1</td></tr></table><script>alert(1)</script>'
+                          '<style>p{}</style><a href="javascript:alert(1)">a</a>')
+    soup = BeautifulSoup(clean, "html.parser")
+    assert soup.select_one("table td").get_text() == "1" and not soup.select_one("td").attrs
+    assert "alert" not in clean and "p{}" not in clean
+    assert not soup.select_one("a").get("href")
+
+
+def test_markdown_keeps_code_spans_and_quotes_as_written():
+    text = "Ver `experiments/runs/<corrida>.yaml`.\n\n> cita <img src=x onerror=alert(1)>\n{ onclick=alert(1) }"
+    clean = sanitize_markdown(text)
+    assert "`experiments/runs/<corrida>.yaml`" in clean
+    assert "> cita" in clean and "onerror" not in clean and "onclick" not in clean
