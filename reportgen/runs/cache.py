@@ -74,7 +74,9 @@ def library_versions() -> dict[str, str]:
 def cache_components(project: Project, run: "Run") -> dict[str, str]:
     """Everything that can change a run's results, each as a short hash or string."""
     return {
-        "parameters": _sha(json.dumps(notebook_parameters(run), sort_keys=True).encode()),
+        # The backend changes results even where the notebook does not declare it (KERAS_BACKEND).
+        "parameters": _sha(json.dumps({**notebook_parameters(run), "backend": run.config.backend},
+                                      sort_keys=True).encode()),
         "notebook": notebook_code_hash(project.notebook(run.config.notebook)),
         "package": package_code_hash(),
         "libraries": _sha(json.dumps(library_versions(), sort_keys=True).encode()),
