@@ -74,13 +74,14 @@ def library_versions() -> dict[str, str]:
 def cache_components(project: Project, run: "Run") -> dict[str, str]:
     """Everything that can change a run's results, each as a short hash or string."""
     from reportgen.practice.data import data_identity
+    from reportgen.runs.paths import resolve_paths
 
     return {
         "parameters": _sha(json.dumps(notebook_parameters(run), sort_keys=True).encode()),
         "notebook": notebook_code_hash(project.notebook(run.config.notebook)),
         "package": package_code_hash(),
         "libraries": _sha(json.dumps(library_versions(), sort_keys=True).encode()),
-        "data": data_identity(run.config.parameters.data),
+        "data": data_identity(resolve_paths(run.config.parameters, project.root).data),
     }
 
 

@@ -24,6 +24,7 @@ from reportgen.project import Project
 from reportgen.record import write_json
 from reportgen.runs.cache import cache_components, cache_key, library_versions, notebook_parameters, state_of
 from reportgen.runs.lock import results_lock
+from reportgen.runs.paths import check_paths_exist, resolve_paths
 from reportgen.scrub import Scrubber
 
 if TYPE_CHECKING:
@@ -148,13 +149,15 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
     """
     import papermill
 
+    resolved = resolve_paths(run.config.parameters, project.root)
+    check_paths_exist(run.config.parameters, resolved, run.id)
     components = components or cache_components(project, run)
     project.results_dir.mkdir(parents=True, exist_ok=True)
     staging = _staging_dir(project, run.id)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     scrubber = Scrubber(project.root, {str(staging): "."})
-    parameters = notebook_parameters(run)
+    parameters = {**notebook_parameters(run), **resolved.model_dump(mode="json", include={"data", "model"})}
     record = {
         "run_id": run.id,
         "status": "running",

@@ -1,0 +1,62 @@
+"""What a new user trips over: relative paths, corrupt results, hanging cells, a held lock, a noisy console."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from reportgen.cli import main
+from reportgen.errors import EXIT_FAILED, EXIT_OK
+from reportgen.project import Project
+from reportgen.runs import discover, state_of
+
+from conftest import write_notebook, write_run
+
+# A notebook that loads the run's data with the injected parameters and records how much it got.
+LOADING_CELL = """
+from reportgen.practice.config import DataConfig
+from reportgen.practice.data import load_dataset
+from reportgen.record import Recorder
+dataset = load_dataset(DataConfig(**data))
+Recorder(".").json("loaded", {"train": len(dataset.train), "classes": dataset.class_names})
+"""
+FOLDER_DATA = {"source": "folder", "path": "imagenes", "image_size": 16, "num_classes": 2,
+               "train_size": None, "val_size": 5, "test_size": 5}
+
+
+def write_image_folder(root, classes=("rosa", "tulipan"), per_class=12):
+    for index, name in enumerate(classes):
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            Image.new("RGB", (10, 10), (40 * index + i, 100, 50)).save(root / name / f"{i}.png")
+
+
+# ---------------------------------------------------------------- relative paths (item 2)
+
+def test_a_relative_folder_is_read_from_the_project_root_by_the_notebook_and_the_cache(project):
+    write_notebook(project / "experiments" / "loads.ipynb", LOADING_CELL, parameters="data = {}")
+    write_image_folder(project / "imagenes")
+    write_run(project, "flores", notebook="loads", parameters={"data": FOLDER_DATA})
+
+    assert main(["--project", str(project), "run", "--quiet"]) == EXIT_OK
+    proj = Project.at(project)
+    loaded = json.loads((proj.results("flores") / "loaded.json").read_text())
+    assert loaded["classes"] == ["rosa", "tulipan"] and loaded["train"] == 14
+    run = discover(proj)[0]
+    assert state_of(proj, run).state == "fresh"
+
+    Image.new("RGB", (10, 10), (1, 2, 3)).save(project / "imagenes" / "rosa" / "extra.png")
+    assert state_of(proj, run).changed == ["data"]  # the key hashed the same folder the notebook read
+
+
+def test_a_missing_relative_folder_fails_before_the_notebook_naming_the_resolved_path(project, caplog):
+    write_notebook(project / "experiments" / "loads.ipynb", LOADING_CELL, parameters="data = {}")
+    write_run(project, "flores", notebook="loads", parameters={"data": FOLDER_DATA})
+
+    assert main(["--project", str(project), "run", "--quiet"]) == EXIT_FAILED
+    message = caplog.text
+    assert f"resolved to {project / 'imagenes'}" in message and "data.path 'imagenes'" in message
+    assert not Project.at(project).failed_results("flores").exists()  # nothing started, nothing to keep
