@@ -1,6 +1,7 @@
 """Command line: `python -m reportgen report|run|render|build|status|publish`.
 
-Exit codes: 0 success; 1 a run or the build failed; 2 invalid configuration (nothing touched).
+Exit codes: 0 success; 1 a run or the build failed; 2 invalid configuration (nothing touched);
+3 a results folder is corrupt (neither re-executed nor shown; delete it or use --force).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import sys
 import time
 
-from reportgen.errors import EXIT_FAILED, EXIT_OK, ConfigError, ReportgenError
+from reportgen.errors import EXIT_CORRUPT, EXIT_FAILED, EXIT_OK, ConfigError, ReportgenError
 from reportgen.project import Project
 
 log = logging.getLogger("reportgen")
@@ -69,17 +70,21 @@ def _runs(project: Project, args):
 def cmd_status(project: Project, args) -> int:
     from reportgen.runs import state_of
 
+    corrupt = False
     for run in _runs(project, args):
         state = state_of(project, run)
         print(f"{run.id:30s} {state.state:7s} {state.reason}")
-    return EXIT_OK
+        corrupt |= state.state == "corrupt"
+    return EXIT_CORRUPT if corrupt else EXIT_OK
 
 
 def cmd_run(project: Project, args) -> int:
     from reportgen.runs import execute_stale
 
     outcomes = execute_stale(project, _runs(project, args), force=args.force, progress=not args.quiet)
-    return EXIT_FAILED if any(o.startswith("failed") for o in outcomes.values()) else EXIT_OK
+    if any(outcome.startswith("corrupt") for outcome in outcomes.values()):
+        return EXIT_CORRUPT
+    return EXIT_FAILED if any(outcome.startswith("failed") for outcome in outcomes.values()) else EXIT_OK
 
 
 def cmd_render(project: Project, args) -> int:

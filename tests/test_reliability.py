@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from reportgen.cli import main
-from reportgen.errors import EXIT_FAILED, EXIT_OK
+from reportgen.errors import EXIT_CORRUPT, EXIT_FAILED, EXIT_OK
 from reportgen.project import Project
 from reportgen.runs import discover, state_of
 
@@ -60,3 +59,38 @@ def test_a_missing_relative_folder_fails_before_the_notebook_naming_the_resolved
     message = caplog.text
     assert f"resolved to {project / 'imagenes'}" in message and "data.path 'imagenes'" in message
     assert not Project.at(project).failed_results("flores").exists()  # nothing started, nothing to keep
+
+
+# ---------------------------------------------------------------- corrupt results (item 4)
+
+def _snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+DAMAGES = {
+    "truncated run.json": lambda folder: (folder / "run.json").write_text('{"status": "ok", "cache'),
+    "run.json not a record": lambda folder: (folder / "run.json").write_text("[1, 2]"),
+    "run.json missing": lambda folder: (folder / "run.json").unlink(),
+    "notebook missing": lambda folder: (folder / "notebook.ipynb").unlink(),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_corrupt_results_are_reported_never_re_executed_nor_shown(project, capsys, damage):
+    write_run(project, "demo")
+    assert main(["--project", str(project), "run", "--quiet"]) == EXIT_OK
+    folder = Project.at(project).results("demo")
+    DAMAGES[damage](folder)
+    damaged = _snapshot(folder)
+    capsys.readouterr()
+
+    assert main(["--project", str(project), "status"]) == EXIT_CORRUPT
+    assert "corrupt" in capsys.readouterr().out
+    for command in ("run", "report"):
+        assert main(["--project", str(project), command, "--quiet"]) == EXIT_CORRUPT, command
+        assert _snapshot(folder) == damaged  # not re-executed, not cleaned away
+    assert f"{folder}: corrupt results" in capsys.readouterr().err  # report names the folder, says how to fix
+    assert not (project / "site").exists() and not (project / "docs" / "runs" / "demo").exists()
+
+    assert main(["--project", str(project), "run", "--force", "--quiet"]) == EXIT_OK
+    assert state_of(Project.at(project), discover(Project.at(project))[0]).state == "fresh"

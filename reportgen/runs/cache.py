@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reportgen.errors import CorruptResults
 from reportgen.project import Project
 from reportgen.results import read_run_json
 
@@ -33,7 +34,7 @@ class RunState:
     """Whether a run's committed results match its current configuration."""
 
     id: str
-    state: str  # fresh | stale | failed | new
+    state: str  # fresh | stale | failed | new | corrupt
     reason: str
     changed: list[str] = field(default_factory=list)
 
@@ -100,10 +101,13 @@ def state_of(project: Project, run: "Run") -> RunState:
     """Fresh when the successful results carry the current key; otherwise why not."""
     components = cache_components(project, run)
     key = cache_key(components)
-    failed = read_run_json(project.failed_results(run.id))
+    try:
+        failed = read_run_json(project.failed_results(run.id))
+        done = read_run_json(project.results(run.id))
+    except CorruptResults as exc:
+        return RunState(run.id, "corrupt", str(exc))
     if failed and failed.get("cache_key") == key:
         return RunState(run.id, "failed", f"last attempt failed: {failed.get('error_summary', '')}")
-    done = read_run_json(project.results(run.id))
     if not done or done.get("status") != "ok":
         return RunState(run.id, "new", "never executed successfully")
     if done.get("cache_key") == key:

@@ -221,12 +221,17 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False,
                   progress: bool = True) -> dict[str, str]:
     """Execute every run that is not fresh (all with `force`); returns run id -> outcome.
 
-    Outcomes: 'cached', 'ok' or 'failed: <summary>'. A failure does not stop the other runs.
+    Outcomes: 'cached', 'ok', 'failed: <summary>' or 'corrupt: <message>' (a damaged results folder
+    is left alone unless forced). A failure does not stop the other runs.
     """
     outcomes = {}
     with results_lock(project):
         for run in runs:
             state = state_of(project, run)
+            if state.state == "corrupt" and not force:
+                log.error("%s: %s", run.id, state.reason)
+                outcomes[run.id] = f"corrupt: {state.reason}"
+                continue
             if state.state == "fresh" and not force:
                 log.info("%s: fresh, not executed", run.id)
                 outcomes[run.id] = "cached"
