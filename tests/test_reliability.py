@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 
 import pytest
 from PIL import Image
@@ -12,7 +15,7 @@ from reportgen.errors import EXIT_CORRUPT, EXIT_FAILED, EXIT_OK
 from reportgen.project import Project
 from reportgen.runs import discover, state_of
 
-from conftest import write_notebook, write_run
+from conftest import REPO, write_notebook, write_run
 
 # A notebook that loads the run's data with the injected parameters and records how much it got.
 LOADING_CELL = """
@@ -94,3 +97,45 @@ def test_corrupt_results_are_reported_never_re_executed_nor_shown(project, capsy
 
     assert main(["--project", str(project), "run", "--force", "--quiet"]) == EXIT_OK
     assert state_of(Project.at(project), discover(Project.at(project))[0]).state == "fresh"
+
+
+# ---------------------------------------------------------------- time limits (item 5)
+
+def test_a_hanging_cell_fails_the_run_within_its_time_limit_keeping_earlier_results(project, caplog):
+    write_run(project, "demo")
+    assert main(["--project", str(project), "run", "--quiet"]) == EXIT_OK
+    folder = Project.at(project).results("demo")
+    before = _snapshot(folder)
+
+    write_notebook(project / "experiments" / "hangs.ipynb", "print('antes')", "import time\ntime.sleep(600)")
+    write_run(project, "demo", notebook="hangs", timeout_minutes=0.05)  # 3 seconds
+    started = time.monotonic()
+    assert main(["--project", str(project), "run", "--quiet"]) == EXIT_FAILED
+    assert time.monotonic() - started < 120
+
+    assert _snapshot(folder) == before
+    failed = json.loads((Project.at(project).failed_results("demo") / "run.json").read_text())
+    assert "time limit (timeout_minutes: 0.05)" in failed["error_summary"]
+    assert failed["failed_cell"] == 4  # markdown, parameters, injected parameters, print, then the sleep
+    assert "timeout_minutes" in caplog.text
+
+
+def test_a_report_waiting_on_a_held_lock_gives_up_naming_the_holder(project, monkeypatch, capsys):
+    write_run(project, "demo")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom reportgen.project import Project\n"
+         "from reportgen.runs.lock import results_lock\n"
+         "with results_lock(Project.at(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(120)",
+         str(project)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setenv("REPORTGEN_LOCK_TIMEOUT", "0.02")  # 1.2 seconds
+        started = time.monotonic()
+        assert main(["--project", str(project), "run", "--quiet"]) == EXIT_FAILED
+        assert time.monotonic() - started < 30
+    finally:
+        holder.kill()
+        holder.wait()
+    message = capsys.readouterr().err
+    assert f"process {holder.pid}" in message and "REPORTGEN_LOCK_TIMEOUT" in message
+    assert not Project.at(project).results("demo").exists()  # nothing ran while another held the lock

@@ -33,6 +33,8 @@ class RunFile(_Strict):
         "tensorflow", description="Keras backend the notebook runs on (jax: TensorFlow not needed, "
                                   "except for TFDS data)")
     description: str = ""
+    timeout_minutes: float = Field(240, gt=0, description="the longest one notebook cell may run; "
+                                   "a cell that takes longer fails the run (papermill's execution_timeout)")
     parameters: RunParameters = Field(default_factory=RunParameters)
 
     @model_validator(mode="after")

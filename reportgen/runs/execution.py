@@ -127,6 +127,11 @@ def _failure_details(notebook: Path) -> tuple[int | None, str]:
     return None, ""
 
 
+def _timeout_summary(run: "Run") -> str:
+    return (f"a cell ran longer than the run's time limit (timeout_minutes: {run.config.timeout_minutes:g}) "
+            f"and was stopped; raise timeout_minutes in experiments/runs/{run.id}.yaml if it needs longer")
+
+
 def _staging_dir(project: Project, run_id: str) -> Path:
     return project.results_dir / f".staging-{run_id}-{os.getpid()}"
 
@@ -183,6 +188,7 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
                 str(project.notebook(run.config.notebook)), str(output),
                 parameters=parameters, cwd=str(staging), kernel_name=ensure_kernel(),
                 progress_bar=progress, log_output=True, report_mode=False,
+                execution_timeout=max(1, round(run.config.timeout_minutes * 60)),
             )
         status_path = staging / "status.json"
         if status_path.exists():  # the notebook can report a failure it caught (e.g. NaN loss)
@@ -204,13 +210,16 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
         shutil.rmtree(staging, ignore_errors=True)
         raise error
     cell, summary = _failure_details(output)
-    record.update(status="failed", failed_cell=cell,
-                  error_summary=scrubber.text(summary or f"{type(error).__name__}: {error}"),
+    if isinstance(error, TimeoutError):  # nbclient's CellTimeoutError: a hung or too slow cell
+        summary = _timeout_summary(run)  # the notebook shows the interrupted cell (KeyboardInterrupt)
+    message = summary or f"{type(error).__name__}: {error}"
+    record.update(status="failed", failed_cell=cell, error_summary=scrubber.text(message),
                   error_tail=scrubber.text(_tail(str(error), 20)))
     write_json(staging / "run.json", record)
     scrubber.folder(staging)
     _replace_folder(staging, project.failed_results(run.id))
-    raise RunFailed(record["error_summary"]) from None
+    # The terminal gets the real paths; only what is published is scrubbed.
+    raise RunFailed(f"{message} (see {project.failed_results(run.id) / 'notebook.log'})") from None
 
 
 def _tail(text: str, lines: int) -> str:
