@@ -139,3 +139,42 @@ def test_a_report_waiting_on_a_held_lock_gives_up_naming_the_holder(project, mon
     message = capsys.readouterr().err
     assert f"process {holder.pid}" in message and "REPORTGEN_LOCK_TIMEOUT" in message
     assert not Project.at(project).results("demo").exists()  # nothing ran while another held the lock
+
+
+# ---------------------------------------------------------------- a quiet console (item 6)
+
+NOISY_CELL = """
+import os
+from reportgen.record import Recorder
+os.write(2, b"E0000 00:00:1 cuda_dnn.cc:1] Unable to register cuDNN factory (fake TensorFlow noise)\\n")
+recorder = Recorder(".")
+with recorder.stage("Datos"):
+    pass
+with recorder.stage("Entrenamiento"):
+    pass
+"""
+
+
+def test_the_terminal_shows_runs_and_stages_while_kernel_noise_goes_to_the_log(project):
+    write_notebook(project / "experiments" / "noisy.ipynb", NOISY_CELL)
+    write_run(project, "ruidoso", notebook="noisy")
+    done = subprocess.run([sys.executable, "-m", "reportgen", "--project", str(project), "run", "--quiet"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == EXIT_OK, done.stderr
+    terminal = done.stdout + done.stderr
+    assert "E0000" not in terminal and "IPKernelApp" not in terminal
+    assert "E0000" in (Project.at(project).results("ruidoso") / "notebook.log").read_text()
+    lines = terminal.strip().splitlines()
+    assert any("ruidoso: Datos (" in line for line in lines)
+    assert any("ruidoso: Entrenamiento (" in line for line in lines)
+    assert len(lines) <= 5, terminal  # executing, two stages, done
+
+
+def test_terminal_errors_show_real_paths_while_the_published_record_is_scrubbed(project, caplog):
+    write_notebook(project / "experiments" / "missing.ipynb",
+                   "import os\nraise FileNotFoundError(os.path.abspath('../../../datos.csv'))")
+    write_run(project, "falta", notebook="missing")
+    assert main(["--project", str(project), "run", "--quiet"]) == EXIT_FAILED
+    assert str(project / "datos.csv") in caplog.text
+    failed = json.loads((Project.at(project).failed_results("falta") / "run.json").read_text())
+    assert "<proyecto>/datos.csv" in failed["error_summary"] and str(project) not in failed["error_summary"]

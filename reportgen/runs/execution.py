@@ -79,23 +79,63 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
+class StageLines(logging.Handler):
+    """Prints one terminal line per finished stage of the notebook, with its time.
+
+    The notebook's Recorder rewrites timings.json after each stage; papermill logs at every
+    cell, so each of its records is a moment to look for stages finished since the last one.
+    """
+
+    def __init__(self, run_id: str, timings: Path):
+        super().__init__()
+        self.run_id, self.timings, self.shown = run_id, timings, 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stages = json.loads(self.timings.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        for stage in stages[self.shown:]:
+            log.info("%s: %s (%.0f s)", self.run_id, stage.get("stage"), stage.get("seconds", 0))
+        self.shown = max(self.shown, len(stages))
+
+
 @contextlib.contextmanager
-def _notebook_log(path: Path):
-    """Send the notebook's own output (papermill's log_output) to a file, not the terminal."""
+def _notebook_log(path: Path, stage_lines: StageLines):
+    """Send the notebook's own output (papermill's log_output) to a file, stage lines to the terminal."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     pm_log = logging.getLogger("papermill")
     pm_log.addHandler(handler)
+    pm_log.addHandler(stage_lines)
     previous_level, previous_propagate = pm_log.level, pm_log.propagate
     pm_log.setLevel(logging.INFO)
     pm_log.propagate = False
     try:
         yield
     finally:
+        stage_lines.emit(logging.makeLogRecord({}))  # the last stage ends with the last cell
         pm_log.removeHandler(handler)
+        pm_log.removeHandler(stage_lines)
         pm_log.setLevel(previous_level)
         pm_log.propagate = previous_propagate
         handler.close()
+
+
+def kernel_writing_to(path: Path):
+    """A kernel manager class whose kernel's stdout and stderr go to `path`, not the terminal.
+
+    That is where TensorFlow's C++ and absl lines (`I0000 ... oneDNN`, `E0000 ...`) and
+    ipykernel's own warnings land: kept in the run's log, out of the user's terminal.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelWritingToLog(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            with open(path, "ab") as log_file:  # the child keeps its own copy of the descriptor
+                await super()._async_launch_kernel(kernel_cmd, stdout=log_file, stderr=log_file, **kw)
+
+    return KernelWritingToLog
 
 
 @contextlib.contextmanager
@@ -183,12 +223,14 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
     output = staging / "notebook.ipynb"
     error: BaseException | None = None
     try:
-        with _notebook_log(staging / "notebook.log"), _environment(KERAS_BACKEND=run.config.backend):
+        stage_lines = StageLines(run.id, staging / "timings.json")
+        with _notebook_log(staging / "notebook.log", stage_lines), _environment(KERAS_BACKEND=run.config.backend):
             papermill.execute_notebook(
                 str(project.notebook(run.config.notebook)), str(output),
                 parameters=parameters, cwd=str(staging), kernel_name=ensure_kernel(),
                 progress_bar=progress, log_output=True, report_mode=False,
                 execution_timeout=max(1, round(run.config.timeout_minutes * 60)),
+                kernel_manager_class=kernel_writing_to(staging / "notebook.log"),
             )
         status_path = staging / "status.json"
         if status_path.exists():  # the notebook can report a failure it caught (e.g. NaN loss)
