@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -178,3 +179,41 @@ def test_terminal_errors_show_real_paths_while_the_published_record_is_scrubbed(
     assert str(project / "datos.csv") in caplog.text
     failed = json.loads((Project.at(project).failed_results("falta") / "run.json").read_text())
     assert "<proyecto>/datos.csv" in failed["error_summary"] and str(project) not in failed["error_summary"]
+
+
+# ---------------------------------------------------------------- the cache key's libraries (item 10)
+
+def test_the_cache_key_holds_only_the_libraries_of_the_runs_backend_and_data(project, monkeypatch):
+    from reportgen.runs import cache as cache_module
+
+    write_run(project, "tf", backend="tensorflow")
+    write_run(project, "jx", backend="jax")
+    write_run(project, "pets", parameters={"data": {"source": "tfds", "name": "oxford_iiit_pet"}})
+    proj = Project.at(project)
+    runs = {run.id: run for run in discover(proj)}
+    installed = {"keras": "3.15", "numpy": "2.4", "tensorflow": "2.21", "jax": "0.10", "jaxlib": "0.10",
+                 "tensorflow-datasets": "4.9", "pillow": "13", "scikit-learn": "1.9", "scipy": "1.17",
+                 "papermill": "2.7", "torch": "2.5", "pytest": "9.2"}
+
+    def libraries(run_id, **upgrades):
+        monkeypatch.setattr(cache_module, "library_versions", lambda: {**installed, **upgrades})
+        return cache_module.cache_components(proj, runs[run_id])["libraries"]
+
+    assert libraries("tf", jax="9.9", jaxlib="9.9", torch="9.9") == libraries("tf")  # not its backend
+    assert libraries("tf", tensorflow="9.9") != libraries("tf")
+    assert libraries("jx", tensorflow="9.9") == libraries("jx")
+    assert libraries("jx", jax="9.9") != libraries("jx")
+    monkeypatch.setattr(cache_module, "library_versions", lambda: installed)
+    assert {"tensorflow-datasets", "tensorflow", "pillow"} <= set(cache_module.run_library_versions(runs["pets"]))
+    assert "jax" not in cache_module.run_library_versions(runs["pets"])
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_report_installs_no_test_tools_and_make_test_does(tmp_path):
+    def installs(target):
+        plan = subprocess.run(["make", "-n", target, f"VENV={tmp_path / 'venv'}"], cwd=REPO,
+                              capture_output=True, text=True, check=True).stdout
+        return [line for line in plan.splitlines() if "pip install" in line and "-e " in line]
+
+    assert installs("report") and not any(",test]" in line for line in installs("report"))
+    assert any(",test]" in line for line in installs("test"))

@@ -24,9 +24,15 @@ if TYPE_CHECKING:
 PACKAGE = Path(__file__).resolve().parents[1]
 # Code a notebook's numbers depend on: the practice and the recording contract.
 RESULT_CODE = ["practice", "record.py"]
-# Libraries whose version can change a number on the page.
-RESULT_LIBRARIES = ["keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "torch", "numpy",
-                    "scikit-learn", "scipy", "tensorflow-datasets", "papermill"]
+# Libraries whose version can change a number on the page: those every run uses, those of its
+# Keras backend and those of its data source. A library the run does not import is not in its key,
+# so upgrading a test tool or the other backend re-trains nothing.
+COMMON_LIBRARIES = ["keras", "numpy", "scikit-learn", "scipy", "papermill"]
+BACKEND_LIBRARIES = {"tensorflow": ["tensorflow", "tensorflow-cpu"], "jax": ["jax", "jaxlib"]}
+SOURCE_LIBRARIES = {"embedded": [], "folder": ["pillow"],
+                    "tfds": ["tensorflow-datasets", "tensorflow", "tensorflow-cpu", "pillow"]}
+RESULT_LIBRARIES = sorted({*COMMON_LIBRARIES, *sum(BACKEND_LIBRARIES.values(), []),
+                           *sum(SOURCE_LIBRARIES.values(), [])})
 
 
 @dataclass
@@ -62,7 +68,20 @@ def package_code_hash(package: Path = PACKAGE) -> str:
     return digest.hexdigest()[:16]
 
 
+def result_libraries(run: "Run") -> list[str]:
+    """The libraries whose versions can change this run's numbers."""
+    return (COMMON_LIBRARIES + BACKEND_LIBRARIES[run.config.backend]
+            + SOURCE_LIBRARIES[run.config.parameters.data.source])
+
+
+def run_library_versions(run: "Run") -> dict[str, str]:
+    """Installed versions of the libraries this run uses (the cache key's and the provenance's)."""
+    wanted = set(result_libraries(run))
+    return {name: version for name, version in library_versions().items() if name in wanted}
+
+
 def library_versions() -> dict[str, str]:
+    """Installed versions of every library any run may use."""
     versions = {}
     for name in RESULT_LIBRARIES:
         try:
@@ -81,7 +100,7 @@ def cache_components(project: Project, run: "Run") -> dict[str, str]:
         "parameters": _sha(json.dumps(notebook_parameters(run), sort_keys=True).encode()),
         "notebook": notebook_code_hash(project.notebook(run.config.notebook)),
         "package": package_code_hash(),
-        "libraries": _sha(json.dumps(library_versions(), sort_keys=True).encode()),
+        "libraries": _sha(json.dumps(run_library_versions(run), sort_keys=True).encode()),
         "data": data_identity(resolve_paths(run.config.parameters, project.root).data),
     }
 

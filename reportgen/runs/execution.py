@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from reportgen.errors import RunFailed
 from reportgen.project import Project
 from reportgen.record import write_json
-from reportgen.runs.cache import cache_components, cache_key, library_versions, notebook_parameters, state_of
+from reportgen.runs.cache import cache_components, cache_key, notebook_parameters, run_library_versions, state_of
 from reportgen.runs.lock import results_lock
 from reportgen.runs.paths import check_paths_exist, resolve_paths
 from reportgen.scrub import Scrubber
@@ -212,7 +212,7 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
         "cache_components": components,
         "parameters": parameters,
         "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "libraries": library_versions(),
+        "libraries": run_library_versions(run),
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}",
         "device": device_description(),
