@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     report = add("report", "Execute stale runs, render docs/ and build site/.", runs=True, force=True)
     report.add_argument("--no-execute", action="store_true",
                         help="render and build from committed results only (no training)")
-    add("run", "Execute the named runs (default: the stale ones).", runs=True, force=True)
+    add("run", "Execute the named runs (default: all) that are not fresh; --force executes fresh ones too.",
+        runs=True, force=True)
     add("render", "Render docs/ from the results, without executing anything.")
     add("build", "Build site/ from docs/ with mkdocs --strict.")
     add("status", "Show which runs are fresh, stale, failed or new, and why.", runs=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -217,3 +218,20 @@ def test_make_report_installs_no_test_tools_and_make_test_does(tmp_path):
 
     assert installs("report") and not any(",test]" in line for line in installs("report"))
     assert any(",test]" in line for line in installs("test"))
+
+
+# ---------------------------------------------------------------- `run` does what the README says (item 8)
+
+def test_run_skips_a_named_fresh_run_unless_forced_as_the_readme_says(project, caplog):
+    caplog.set_level(logging.INFO, logger="reportgen")
+    row = next(line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("| `run "))
+    assert "not fresh" in row and "--force" in row
+    write_run(project, "demo")
+    assert main(["--project", str(project), "run", "--quiet"]) == EXIT_OK
+    notebook = Project.at(project).results("demo") / "notebook.ipynb"
+    executed = notebook.read_bytes()
+
+    assert main(["--project", str(project), "run", "demo", "--quiet"]) == EXIT_OK
+    assert notebook.read_bytes() == executed and "demo: fresh, not executed (--force" in caplog.text
+    assert main(["--project", str(project), "run", "demo", "--force", "--quiet"]) == EXIT_OK
+    assert notebook.read_bytes() != executed  # executed again: new timestamps in the notebook

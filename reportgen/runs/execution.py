@@ -284,7 +284,7 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False,
                 outcomes[run.id] = f"corrupt: {state.reason}"
                 continue
             if state.state == "fresh" and not force:
-                log.info("%s: fresh, not executed", run.id)
+                log.info("%s: fresh, not executed (--force executes it again)", run.id)
                 outcomes[run.id] = "cached"
                 continue
             log.info("%s: executing %s.ipynb (%s)", run.id, run.config.notebook, state.reason)
