@@ -124,6 +124,8 @@ def test_returned_classifiers_have_no_augmentation_and_keep_their_best_epoch(spi
         assert (checkpoints / f"{pipeline}_seed{seed}.weights.h5").is_file()
 
 
+@pytest.mark.skipif(training.gpu_available(), reason="on a GPU, TensorFlow's kernels are not bit-deterministic "
+                    "(the practice enables op determinism on the CPU only), so equal seeds give close, not equal, metrics")
 def test_same_seed_gives_identical_metrics_including_fine_tuning():
     protocol = Protocol.from_config(parameters(epochs=1, fine_tune_epochs=1))
     pipeline = Pipeline("advanced", tuple(parameters().augmentation.advanced), mixup=Mixing(alpha=0.4))
