@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from reportgen.cli import main
-from reportgen.errors import EXIT_CORRUPT, EXIT_FAILED, EXIT_OK
+from reportgen.errors import EXIT_CONFIG, EXIT_CORRUPT, EXIT_FAILED, EXIT_OK
 from reportgen.project import Project
 from reportgen.runs import discover, state_of
 
@@ -235,3 +235,12 @@ def test_run_skips_a_named_fresh_run_unless_forced_as_the_readme_says(project, c
     assert notebook.read_bytes() == executed and "demo: fresh, not executed (--force" in caplog.text
     assert main(["--project", str(project), "run", "demo", "--force", "--quiet"]) == EXIT_OK
     assert notebook.read_bytes() != executed  # executed again: new timestamps in the notebook
+
+
+@pytest.mark.parametrize("setting", ["abc", "-1", "nan"])
+def test_a_bad_lock_wait_setting_is_an_invalid_configuration(project, monkeypatch, capsys, setting):
+    write_run(project, "demo")
+    monkeypatch.setenv("REPORTGEN_LOCK_TIMEOUT", setting)
+    assert main(["--project", str(project), "run", "--quiet"]) == EXIT_CONFIG
+    assert "REPORTGEN_LOCK_TIMEOUT" in capsys.readouterr().err
+    assert not Project.at(project).results("demo").exists()

@@ -195,7 +195,7 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
     import papermill
 
     resolved = resolve_paths(run.config.parameters, project.root)
-    check_paths_exist(run.config.parameters, resolved, run.id)
+    check_paths_exist(run.config.parameters, resolved)
     components = components or cache_components(project, run)
     project.results_dir.mkdir(parents=True, exist_ok=True)
     staging = _staging_dir(project, run.id)

@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 
-from reportgen.errors import LockTimeout
+from reportgen.errors import ConfigError, LockTimeout
 from reportgen.project import Project
 
 log = logging.getLogger("reportgen")
@@ -19,11 +19,16 @@ DEFAULT_WAIT_MINUTES = 30  # longer than a quick report; a stuck one should not 
 
 def lock_wait_seconds() -> float:
     """How long to wait for another writer: $REPORTGEN_LOCK_TIMEOUT (minutes), else 30 minutes."""
-    value = os.environ.get("REPORTGEN_LOCK_TIMEOUT", "")
+    value = os.environ.get("REPORTGEN_LOCK_TIMEOUT", "").strip()
+    if not value:
+        return DEFAULT_WAIT_MINUTES * 60
     try:
-        return float(value) * 60 if value else DEFAULT_WAIT_MINUTES * 60
+        minutes = float(value)
     except ValueError:
-        raise LockTimeout(f"REPORTGEN_LOCK_TIMEOUT={value!r}: expected a number of minutes") from None
+        minutes = -1
+    if not minutes >= 0:  # also NaN
+        raise ConfigError(f"REPORTGEN_LOCK_TIMEOUT={value!r}: expected a number of minutes (0 or more)")
+    return minutes * 60
 
 
 @contextlib.contextmanager
@@ -40,13 +45,13 @@ def results_lock(project: Project, wait: bool = True):
     lock_path = project.results_dir / ".lock"
     lock = FileLock(str(lock_path))
     owner = project.results_dir / ".lock.owner"
+    limit = lock_wait_seconds()  # a bad setting is reported now, not only when another report runs
     try:
         lock.acquire(timeout=0)
     except Timeout:
         if not wait:
             raise
         holder = owner.read_text().strip() if owner.exists() else "another process"
-        limit = lock_wait_seconds()
         log.warning("waiting (at most %.0f min) for %s, which is writing experiments/results", limit / 60, holder)
         try:
             lock.acquire(timeout=limit)

@@ -36,7 +36,7 @@ def resolve_paths(parameters: RunParameters, root: Path) -> RunParameters:
                                          for section, changes in sections.items()})
 
 
-def check_paths_exist(parameters: RunParameters, resolved: RunParameters, run_id: str) -> None:
+def check_paths_exist(parameters: RunParameters, resolved: RunParameters) -> None:
     """Fail before the notebook starts when a path field names nothing, showing both spellings."""
     missing = []
     for section, name in (field for field in PATH_FIELDS if field not in MAY_NOT_EXIST_YET):
@@ -44,4 +44,4 @@ def check_paths_exist(parameters: RunParameters, resolved: RunParameters, run_id
         if written and written not in NOT_PATHS and not Path(absolute).exists():
             missing.append(f"{section}.{name} {written!r} (resolved to {absolute}) does not exist")
     if missing:
-        raise RunFailed(f"{run_id}: " + "; ".join(missing) + ". Relative paths start at the project root.")
+        raise RunFailed("; ".join(missing) + ". Relative paths start at the project root.")
