@@ -5,15 +5,22 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 # The Keras backend: TensorFlow with CUDA where a GPU is visible, the CPU build elsewhere.
 BACKEND_EXTRA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
-STAMP  := $(VENV)/.installed-$(BACKEND_EXTRA)
+# Reporting installs the package and its backend only; the tests add their tools on top, so a new
+# pytest or playwright never touches what the experiments ran with.
+STAMP      := $(VENV)/.installed-$(BACKEND_EXTRA)
+TEST_STAMP := $(VENV)/.installed-$(BACKEND_EXTRA)-test
 
 .PHONY: report test status render build publish serve clean-site
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[practice,$(BACKEND_EXTRA),test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[practice,$(BACKEND_EXTRA)]"
 	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[practice,$(BACKEND_EXTRA),test]"
 	@touch $@
 
 ## report: execute stale runs (FORCE=1 re-executes all), seed reflections, build site/
@@ -21,7 +28,7 @@ report: $(STAMP)
 	$(PY) -m reportgen report $(if $(FORCE),--force)
 
 ## test: the test suite
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 status: $(STAMP)

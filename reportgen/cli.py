@@ -2,7 +2,8 @@
 
 `report --no-execute`, `render` and `build` need only the light install (no ML library).
 
-Exit codes: 0 success; 1 a run or the build failed; 2 invalid configuration (nothing touched).
+Exit codes: 0 success; 1 a run or the build failed; 2 invalid configuration (nothing touched);
+3 a results folder is corrupt (neither re-executed nor shown; delete it or use --force).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from reportgen.errors import EXIT_FAILED, EXIT_OK, ConfigError, ReportgenError
+from reportgen.errors import EXIT_CORRUPT, EXIT_FAILED, EXIT_OK, ConfigError, ReportgenError
 from reportgen.project import Project
 
 log = logging.getLogger("reportgen")
@@ -40,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     report = add("report", "Execute stale runs, render docs/ and build site/.", runs=True, force=True)
     report.add_argument("--no-execute", action="store_true",
                         help="render and build from committed results only (no training)")
-    add("run", "Execute the named runs (default: the stale ones).", runs=True, force=True)
+    add("run", "Execute the named runs (default: all) that are not fresh; --force executes fresh ones too.",
+        runs=True, force=True)
     render = add("render", "Seed missing reflections in docs/ and check that every page renders "
                            "(the pages themselves are made during the MkDocs build).")
     render.add_argument("--out", metavar="DIR",
@@ -101,10 +103,12 @@ def cmd_status(project: Project, args) -> int:
     from reportgen.runs import state_of
 
     _require_practice()
+    corrupt = False
     for run in _runs(project, args):
         state = state_of(project, run)
         print(f"{run.id:30s} {state.state:7s} {state.reason}")
-    return EXIT_OK
+        corrupt |= state.state == "corrupt"
+    return EXIT_CORRUPT if corrupt else EXIT_OK
 
 
 def cmd_run(project: Project, args) -> int:
@@ -112,7 +116,9 @@ def cmd_run(project: Project, args) -> int:
 
     _require_practice()
     outcomes = execute_stale(project, _runs(project, args), force=args.force, progress=not args.quiet)
-    return EXIT_FAILED if any(o.startswith("failed") for o in outcomes.values()) else EXIT_OK
+    if any(outcome.startswith("corrupt") for outcome in outcomes.values()):
+        return EXIT_CORRUPT
+    return EXIT_FAILED if any(outcome.startswith("failed") for outcome in outcomes.values()) else EXIT_OK
 
 
 def _seed_reflections(project: Project, runs) -> None:

@@ -6,7 +6,7 @@ turns it into a message and `exit_code` in one place (`reportgen.cli`).
 
 from __future__ import annotations
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_CORRUPT = 0, 1, 2, 3
 
 
 class ReportgenError(Exception):
@@ -39,3 +39,19 @@ class ExplanationError(ReportgenError, ValueError):
     not one integer per image in range, a layer without a spatial feature map, an empty
     batch: each is refused with what to pass instead.
     """
+class CorruptResults(ReportgenError, RuntimeError):
+    """A results folder is unreadable or incomplete (a broken run.json, a missing notebook).
+
+    It is neither re-executed nor shown until the user deletes it or re-executes with --force.
+    """
+
+    exit_code = EXIT_CORRUPT
+
+    def __init__(self, folder, problem: str):
+        self.folder, self.problem = folder, problem
+        super().__init__(f"{folder}: corrupt results ({problem}). Nothing was executed or shown for it: "
+                         f"delete the folder to execute the run again, or re-execute it with --force.")
+
+
+class LockTimeout(ReportgenError, TimeoutError):
+    """Another process kept experiments/results locked longer than the wait limit."""

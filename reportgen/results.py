@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reportgen.errors import CorruptResults
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -36,14 +38,25 @@ RECORDS = "records.json"
 
 
 def read_run_json(folder: Path) -> dict | None:
-    """A results folder's run record, or None when it has none (or an unreadable one)."""
+    """A results folder's run record, or None when there is no such folder.
+
+    Raises CorruptResults when run.json cannot be read, or a successful run lacks its notebook:
+    a damaged folder must not pass for a new run (re-executed) nor for results (shown).
+    """
     path = Path(folder) / RUN_RECORD
+    if not Path(folder).exists():
+        return None
     if not path.exists():
-        return None
+        raise CorruptResults(folder, f"{RUN_RECORD} is missing")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return None
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorruptResults(folder, f"{RUN_RECORD} is unreadable: {exc}") from None
+    if not isinstance(record, dict) or "status" not in record:
+        raise CorruptResults(folder, f"{RUN_RECORD} is not a run record (no 'status')")
+    if record["status"] == "ok" and not (Path(folder) / NOTEBOOK).is_file():
+        raise CorruptResults(folder, f"{NOTEBOOK} is missing")
+    return record
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Keep local details out of what gets published: paths, user and host names, secrets.
 
 Executed notebooks, logs and error messages end up on a public site. Tracebacks carry
-absolute paths, the kernel carries the user's environment. Everything that leaves a
-results folder goes through `Scrubber.text` first.
+absolute paths, the kernel carries the user's environment. Everything written into a
+results folder (the published side) goes through `Scrubber` first. Messages in the user's own
+terminal are not scrubbed: there the real paths are what the user needs to act.
 """
 
 from __future__ import annotations

@@ -71,14 +71,15 @@ def test_both_pipelines_get_the_same_protocol_object_seed_and_initial_weights(sp
     assert hashes["baseline"] == hashes["advanced"] and set(hashes["baseline"]) == {3}
 
 
-def test_protocol_carries_every_setting_of_the_run():
+def test_protocol_carries_every_setting_of_the_run(monkeypatch):
+    monkeypatch.setattr(training, "gpu_available", lambda: False)  # the same table on a GPU machine
     params = parameters(optimizer="sgd", schedule="constant", early_stopping_patience=2, seeds=[1, 2])
     protocol = Protocol.from_config(params)
     assert (protocol.epochs, protocol.batch_size, protocol.optimizer) == (2, 12, "sgd")
     assert protocol.learning_rate == 1e-3
     assert (protocol.schedule, protocol.early_stopping_patience, protocol.seeds) == ("constant", 2, (1, 2))
     assert (protocol.backbone, protocol.image_size) == ("small_cnn", SIZE)
-    assert protocol.mixed_precision is protocol.jit_compile is False  # no GPU in the test machine
+    assert protocol.mixed_precision is protocol.jit_compile is False  # no GPU: neither
     rows = dict(protocol.as_table("en"))
     assert rows["Optimizer"] == "sgd (momentum 0.9)" and rows["Early stopping"] == "patience 2"
     assert rows["Seeds (weights and data order)"] == "1, 2"
@@ -123,6 +124,8 @@ def test_returned_classifiers_have_no_augmentation_and_keep_their_best_epoch(spi
         assert (checkpoints / f"{pipeline}_seed{seed}.weights.h5").is_file()
 
 
+@pytest.mark.skipif(training.gpu_available(), reason="on a GPU, TensorFlow's kernels are not bit-deterministic "
+                    "(the practice enables op determinism on the CPU only), so equal seeds give close, not equal, metrics")
 def test_same_seed_gives_identical_metrics_including_fine_tuning():
     protocol = Protocol.from_config(parameters(epochs=1, fine_tune_epochs=1))
     pipeline = Pipeline("advanced", tuple(parameters().augmentation.advanced), mixup=Mixing(alpha=0.4))

@@ -98,7 +98,7 @@ def build_backbone(cfg: ModelConfig, image_size: int) -> keras.Model:
                          "path to weights saved from a small_cnn backbone.")
     backbone = small_cnn(image_size) if cfg.backbone == "small_cnn" else _application(cfg, image_size)
     if cfg.weights not in ("imagenet", "none"):
-        path = Path(cfg.weights)
+        path = Path(cfg.weights).expanduser().absolute()  # the runner passes it resolved from the project root
         if not path.is_file():
             raise FileNotFoundError(f"model.weights: no weights file at {path}; use 'imagenet', 'none' "
                                     f"or the path of a weights file saved from a {cfg.backbone} backbone.")

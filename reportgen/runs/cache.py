@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reportgen.errors import CorruptResults
 from reportgen.project import Project
 from reportgen.results import read_run_json
 
@@ -23,9 +24,15 @@ if TYPE_CHECKING:
 PACKAGE = Path(__file__).resolve().parents[1]
 # Code a notebook's numbers depend on: the practice and the recording contract.
 RESULT_CODE = ["practice", "record.py"]
-# Libraries whose version can change a number on the page.
-RESULT_LIBRARIES = ["keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "torch", "numpy",
-                    "scikit-learn", "scipy", "tensorflow-datasets", "papermill"]
+# Libraries whose version can change a number on the page: those every run uses, those of its
+# Keras backend and those of its data source. A library the run does not import is not in its key,
+# so upgrading a test tool or the other backend re-trains nothing.
+COMMON_LIBRARIES = ["keras", "numpy", "scikit-learn", "scipy", "papermill"]
+BACKEND_LIBRARIES = {"tensorflow": ["tensorflow", "tensorflow-cpu"], "jax": ["jax", "jaxlib"]}
+SOURCE_LIBRARIES = {"embedded": [], "folder": ["pillow"],
+                    "tfds": ["tensorflow-datasets", "tensorflow", "tensorflow-cpu", "pillow"]}
+RESULT_LIBRARIES = sorted({*COMMON_LIBRARIES, *sum(BACKEND_LIBRARIES.values(), []),
+                           *sum(SOURCE_LIBRARIES.values(), [])})
 
 
 @dataclass
@@ -33,7 +40,7 @@ class RunState:
     """Whether a run's committed results match its current configuration."""
 
     id: str
-    state: str  # fresh | stale | failed | new
+    state: str  # fresh | stale | failed | new | corrupt
     reason: str
     changed: list[str] = field(default_factory=list)
 
@@ -61,7 +68,21 @@ def package_code_hash(package: Path = PACKAGE) -> str:
     return digest.hexdigest()[:16]
 
 
+def result_libraries(run: "Run") -> list[str]:
+    """The libraries whose versions can change this run's numbers."""
+    data = getattr(run.config.parameters, "data", None)  # the practice's data section; other notebooks: none
+    return (COMMON_LIBRARIES + BACKEND_LIBRARIES[run.config.backend]
+            + SOURCE_LIBRARIES.get(getattr(data, "source", None), []))
+
+
+def run_library_versions(run: "Run") -> dict[str, str]:
+    """Installed versions of the libraries this run uses (the cache key's and the provenance's)."""
+    wanted = set(result_libraries(run))
+    return {name: version for name, version in library_versions().items() if name in wanted}
+
+
 def library_versions() -> dict[str, str]:
+    """Installed versions of every library any run may use."""
     versions = {}
     for name in RESULT_LIBRARIES:
         try:
@@ -79,20 +100,22 @@ def cache_components(project: Project, run: "Run") -> dict[str, str]:
                                       sort_keys=True).encode()),
         "notebook": notebook_code_hash(project.notebook(run.config.notebook)),
         "package": package_code_hash(),
-        "libraries": _sha(json.dumps(library_versions(), sort_keys=True).encode()),
-        "data": _data_identity(run.config.parameters),
+        "libraries": _sha(json.dumps(run_library_versions(run), sort_keys=True).encode()),
+        "data": _data_identity(run.config.parameters, project.root),
     }
 
 
-def _data_identity(parameters) -> str:
-    """The practice's data identity (it reads files outside the notebook); other notebooks own their data."""
+def _data_identity(parameters, root: Path) -> str:
+    """The practice's data identity (it reads files outside the notebook, paths relative to the
+    project root); other notebooks own their data."""
     from reportgen.practice.config import RunParameters
 
     if not isinstance(parameters, RunParameters):
         return ""
     from reportgen.practice.data import data_identity
+    from reportgen.runs.paths import resolve_paths
 
-    return data_identity(parameters.data)
+    return data_identity(resolve_paths(parameters, root).data)
 
 
 def notebook_parameters(run: "Run") -> dict:
@@ -117,10 +140,13 @@ def state_of(project: Project, run: "Run") -> RunState:
     """Fresh when the successful results carry the current key; otherwise why not."""
     components = cache_components(project, run)
     key = cache_key(components)
-    failed = read_run_json(project.failed_results(run.id))
+    try:
+        failed = read_run_json(project.failed_results(run.id))
+        done = read_run_json(project.results(run.id))
+    except CorruptResults as exc:
+        return RunState(run.id, "corrupt", str(exc))
     if failed and failed.get("cache_key") == key:
         return RunState(run.id, "failed", f"last attempt failed: {failed.get('error_summary', '')}")
-    done = read_run_json(project.results(run.id))
     if not done or done.get("status") != "ok":
         return RunState(run.id, "new", "never executed successfully")
     if done.get("cache_key") == key:

@@ -56,6 +56,8 @@ class RunFile(_Strict):
     objectives: list[str] = Field(default_factory=list)
     checklist: list[ChecklistItem] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
+    timeout_minutes: float = Field(240, gt=0, description="the longest one notebook cell may run; "
+                                   "a cell that takes longer fails the run (papermill's execution_timeout)")
     # A dict as written; after `load_run_file` checks it against the notebook: the notebook
     # schema's model (the practice) or the plain dict.
     parameters: Any = Field(default_factory=dict)

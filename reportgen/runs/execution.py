@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 from reportgen.errors import RunFailed
 from reportgen.project import Project
 from reportgen.record import write_json
-from reportgen.runs.cache import cache_components, cache_key, library_versions, notebook_parameters, state_of
+from reportgen.runs.cache import cache_components, cache_key, notebook_parameters, run_library_versions, state_of
 from reportgen.runs.lock import results_lock
+from reportgen.runs.paths import injected_paths
 from reportgen.scrub import Scrubber
 
 if TYPE_CHECKING:
@@ -78,23 +79,63 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
+class StageLines(logging.Handler):
+    """Prints one terminal line per finished stage of the notebook, with its time.
+
+    The notebook's Recorder rewrites timings.json after each stage; papermill logs at every
+    cell, so each of its records is a moment to look for stages finished since the last one.
+    """
+
+    def __init__(self, run_id: str, timings: Path):
+        super().__init__()
+        self.run_id, self.timings, self.shown = run_id, timings, 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stages = json.loads(self.timings.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        for stage in stages[self.shown:]:
+            log.info("%s: %s (%.0f s)", self.run_id, stage.get("stage"), stage.get("seconds", 0))
+        self.shown = max(self.shown, len(stages))
+
+
 @contextlib.contextmanager
-def _notebook_log(path: Path):
-    """Send the notebook's own output (papermill's log_output) to a file, not the terminal."""
+def _notebook_log(path: Path, stage_lines: StageLines):
+    """Send the notebook's own output (papermill's log_output) to a file, stage lines to the terminal."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     pm_log = logging.getLogger("papermill")
     pm_log.addHandler(handler)
+    pm_log.addHandler(stage_lines)
     previous_level, previous_propagate = pm_log.level, pm_log.propagate
     pm_log.setLevel(logging.INFO)
     pm_log.propagate = False
     try:
         yield
     finally:
+        stage_lines.emit(logging.makeLogRecord({}))  # the last stage ends with the last cell
         pm_log.removeHandler(handler)
+        pm_log.removeHandler(stage_lines)
         pm_log.setLevel(previous_level)
         pm_log.propagate = previous_propagate
         handler.close()
+
+
+def kernel_writing_to(path: Path):
+    """A kernel manager class whose kernel's stdout and stderr go to `path`, not the terminal.
+
+    That is where TensorFlow's C++ and absl lines (`I0000 ... oneDNN`, `E0000 ...`) and
+    ipykernel's own warnings land: kept in the run's log, out of the user's terminal.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelWritingToLog(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            with open(path, "ab") as log_file:  # the child keeps its own copy of the descriptor
+                await super()._async_launch_kernel(kernel_cmd, stdout=log_file, stderr=log_file, **kw)
+
+    return KernelWritingToLog
 
 
 @contextlib.contextmanager
@@ -126,6 +167,11 @@ def _failure_details(notebook: Path) -> tuple[int | None, str]:
     return None, ""
 
 
+def _timeout_summary(run: "Run") -> str:
+    return (f"a cell ran longer than the run's time limit (timeout_minutes: {run.config.timeout_minutes:g}) "
+            f"and was stopped; raise timeout_minutes in experiments/runs/{run.id}.yaml if it needs longer")
+
+
 def _staging_dir(project: Project, run_id: str) -> Path:
     return project.results_dir / f".staging-{run_id}-{os.getpid()}"
 
@@ -148,13 +194,14 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
     """
     import papermill
 
+    paths = injected_paths(run.config.parameters, project.root)
     components = components or cache_components(project, run)
     project.results_dir.mkdir(parents=True, exist_ok=True)
     staging = _staging_dir(project, run.id)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     scrubber = Scrubber(project.root, {str(staging): "."})
-    parameters = notebook_parameters(run)
+    parameters = {**notebook_parameters(run), **paths}
     record = {
         "run_id": run.id,
         "status": "running",
@@ -164,7 +211,7 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
         "cache_components": components,
         "parameters": parameters,
         "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "libraries": library_versions(),
+        "libraries": run_library_versions(run),
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}",
         "device": device_description(),
@@ -175,11 +222,14 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
     output = staging / "notebook.ipynb"
     error: BaseException | None = None
     try:
-        with _notebook_log(staging / "notebook.log"), _environment(KERAS_BACKEND=run.config.backend):
+        stage_lines = StageLines(run.id, staging / "timings.json")
+        with _notebook_log(staging / "notebook.log", stage_lines), _environment(KERAS_BACKEND=run.config.backend):
             papermill.execute_notebook(
                 str(project.notebook(run.config.notebook)), str(output),
                 parameters=parameters, cwd=str(staging), kernel_name=ensure_kernel(),
                 progress_bar=progress, log_output=True, report_mode=False,
+                execution_timeout=max(1, round(run.config.timeout_minutes * 60)),
+                kernel_manager_class=kernel_writing_to(staging / "notebook.log"),
             )
         status_path = staging / "status.json"
         if status_path.exists():  # the notebook can report a failure it caught (e.g. NaN loss)
@@ -201,13 +251,16 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
         shutil.rmtree(staging, ignore_errors=True)
         raise error
     cell, summary = _failure_details(output)
-    record.update(status="failed", failed_cell=cell,
-                  error_summary=scrubber.text(summary or f"{type(error).__name__}: {error}"),
+    if isinstance(error, TimeoutError):  # nbclient's CellTimeoutError: a hung or too slow cell
+        summary = _timeout_summary(run)  # the notebook shows the interrupted cell (KeyboardInterrupt)
+    message = summary or f"{type(error).__name__}: {error}"
+    record.update(status="failed", failed_cell=cell, error_summary=scrubber.text(message),
                   error_tail=scrubber.text(_tail(str(error), 20)))
     write_json(staging / "run.json", record)
     scrubber.folder(staging)
     _replace_folder(staging, project.failed_results(run.id))
-    raise RunFailed(record["error_summary"]) from None
+    # The terminal gets the real paths; only what is published is scrubbed.
+    raise RunFailed(f"{message} (see {project.failed_results(run.id) / 'notebook.log'})") from None
 
 
 def _tail(text: str, lines: int) -> str:
@@ -218,14 +271,19 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False,
                   progress: bool = True) -> dict[str, str]:
     """Execute every run that is not fresh (all with `force`); returns run id -> outcome.
 
-    Outcomes: 'cached', 'ok' or 'failed: <summary>'. A failure does not stop the other runs.
+    Outcomes: 'cached', 'ok', 'failed: <summary>' or 'corrupt: <message>' (a damaged results folder
+    is left alone unless forced). A failure does not stop the other runs.
     """
     outcomes = {}
     with results_lock(project):
         for run in runs:
             state = state_of(project, run)
+            if state.state == "corrupt" and not force:
+                log.error("%s: %s", run.id, state.reason)
+                outcomes[run.id] = f"corrupt: {state.reason}"
+                continue
             if state.state == "fresh" and not force:
-                log.info("%s: fresh, not executed", run.id)
+                log.info("%s: fresh, not executed (--force executes it again)", run.id)
                 outcomes[run.id] = "cached"
                 continue
             log.info("%s: executing %s.ipynb (%s)", run.id, run.config.notebook, state.reason)

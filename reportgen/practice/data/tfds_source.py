@@ -74,14 +74,21 @@ def prepared_builder(tfds, cfg: DataConfig):
     if not builder.is_prepared():
         try:
             builder.download_and_prepare()
-        except Exception as exc:  # no network shows up as many exception types; all mean the same here
-            raise DataSourceError(
-                f"TFDS dataset {cfg.name!r} is not in {data_dir} and could not be downloaded "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}). "
-                f"Pre-download it on a machine with network access, e.g. `tfds build {cfg.name} "
-                f"--data_dir {data_dir}`, copy that folder here and point data.data_dir (or "
-                f"TFDS_DATA_DIR) to it.") from None
+        except Exception as exc:  # the builder's own error: a missing module, no network, a bad file...
+            raise DataSourceError(preparation_failure(cfg.name, data_dir, exc)) from exc
     return builder
+
+
+def preparation_failure(name: str, data_dir: Path, exc: Exception) -> str:
+    """Why download_and_prepare failed (the real exception first), then how to get the data another way."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
+    advice = (f"Where this machine has no network, prepare it on one that has (`tfds build {name} "
+              f"--data_dir {data_dir}`), copy that folder here and point data.data_dir (or TFDS_DATA_DIR) to it.")
+    if isinstance(exc, ImportError):
+        advice = (f"A module the TFDS builder needs is missing: install it (`pip install "
+                  f"{getattr(exc, 'name', None) or 'the missing module'}`) and run again.")
+    return (f"TFDS dataset {name!r} is not prepared in {data_dir}, and preparing it failed: "
+            f"{type(exc).__name__}: {detail}. {advice}")
 
 
 @dataclass
