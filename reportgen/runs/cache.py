@@ -70,9 +70,14 @@ def package_code_hash(package: Path = PACKAGE) -> str:
 
 def result_libraries(run: "Run") -> list[str]:
     """The libraries whose versions can change this run's numbers."""
-    data = getattr(run.config.parameters, "data", None)  # the practice's data section; other notebooks: none
     return (COMMON_LIBRARIES + BACKEND_LIBRARIES[run.config.backend]
-            + SOURCE_LIBRARIES.get(getattr(data, "source", None), []))
+            + SOURCE_LIBRARIES.get(_data_source(run.config.parameters), []))
+
+
+def _data_source(parameters) -> str | None:
+    """The `data.source` of the practice's parameters, or of a notebook's own that passes one."""
+    data = parameters.get("data") if isinstance(parameters, dict) else getattr(parameters, "data", None)
+    return data.get("source") if isinstance(data, dict) else getattr(data, "source", None)
 
 
 def run_library_versions(run: "Run") -> dict[str, str]:
@@ -106,16 +111,13 @@ def cache_components(project: Project, run: "Run") -> dict[str, str]:
 
 
 def _data_identity(parameters, root: Path) -> str:
-    """The practice's data identity (it reads files outside the notebook, paths relative to the
-    project root); other notebooks own their data."""
-    from reportgen.practice.config import RunParameters
-
-    if not isinstance(parameters, RunParameters):
-        return ""
+    """The identity of the data a run reads outside its notebook: the practice's data section (paths
+    relative to the project root), also where a notebook of one's own passes one; otherwise ""."""
     from reportgen.practice.data import data_identity
-    from reportgen.runs.paths import resolve_paths
+    from reportgen.runs.paths import resolved_data
 
-    return data_identity(resolve_paths(parameters, root).data)
+    data = resolved_data(parameters, root)
+    return data_identity(data) if data is not None else ""
 
 
 def notebook_parameters(run: "Run") -> dict:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from reportgen.errors import RunFailed
-from reportgen.practice.config import RunParameters
+from reportgen.practice.config import DataConfig
 
 # (section, field) of every parameter that names a file or folder; values that are not paths stay.
 PATH_FIELDS = (("data", "path"), ("data", "masks_path"), ("data", "data_dir"), ("model", "weights"))
@@ -25,35 +27,54 @@ def resolve(value: str, root: Path) -> str:
     return str(path if path.is_absolute() else (root / path).resolve())
 
 
-def resolve_paths(parameters: RunParameters, root: Path) -> RunParameters:
-    """A copy of the parameters with every path field absolute (relative to `root`)."""
-    sections = {}
+def resolve_paths(values: dict, root: Path) -> dict:
+    """A copy of the parameters (as plain JSON values) with every path field absolute (relative to `root`).
+
+    The path fields are the practice's; a notebook of one's own that names its parameters the same
+    way (`data = {"path": ...}`) gets them resolved too.
+    """
+    resolved = {key: dict(value) if isinstance(value, dict) else value for key, value in values.items()}
     for section, name in PATH_FIELDS:
-        value = getattr(getattr(parameters, section), name)
-        if value and value not in NOT_PATHS:
-            sections.setdefault(section, {})[name] = resolve(value, root)
-    return parameters.model_copy(update={section: getattr(parameters, section).model_copy(update=changes)
-                                         for section, changes in sections.items()})
+        value = _field(resolved, section, name)
+        if value is not None:
+            resolved[section][name] = resolve(value, root)
+    return resolved
 
 
-def check_paths_exist(parameters: RunParameters, resolved: RunParameters) -> None:
+def check_paths_exist(values: dict, resolved: dict) -> None:
     """Fail before the notebook starts when a path field names nothing, showing both spellings."""
     missing = []
     for section, name in (field for field in PATH_FIELDS if field not in MAY_NOT_EXIST_YET):
-        written, absolute = (getattr(getattr(p, section), name) for p in (parameters, resolved))
-        if written and written not in NOT_PATHS and not Path(absolute).exists():
-            missing.append(f"{section}.{name} {written!r} (resolved to {absolute}) does not exist")
+        written = _field(values, section, name)
+        if written is not None and not Path(resolved[section][name]).exists():
+            missing.append(f"{section}.{name} {written!r} (resolved to {resolved[section][name]}) does not exist")
     if missing:
         raise RunFailed("; ".join(missing) + ". Relative paths start at the project root.")
 
 
 def injected_paths(parameters, root: Path) -> dict:
-    """The practice's sections holding paths, made absolute for the notebook after checking they exist.
+    """The sections holding paths, made absolute for the notebook after checking they exist."""
+    values = parameters.model_dump(mode="json") if hasattr(parameters, "model_dump") else dict(parameters)
+    resolved = resolve_paths(values, root)
+    check_paths_exist(values, resolved)
+    sections = {section for section, name in PATH_FIELDS if _field(values, section, name) is not None}
+    return {section: resolved[section] for section in sections}
 
-    Other notebooks get their parameters as written ({} here): which of them are paths is theirs to know.
-    """
-    if not isinstance(parameters, RunParameters):
-        return {}
-    resolved = resolve_paths(parameters, root)
-    check_paths_exist(parameters, resolved)
-    return resolved.model_dump(mode="json", include={"data", "model"})
+
+def resolved_data(parameters, root: Path) -> DataConfig | None:
+    """The data section in the practice's terms, paths absolute (what the data's identity is computed
+    from), or None when the run's parameters have no such section (a notebook owning its data)."""
+    values = parameters.model_dump(mode="json") if hasattr(parameters, "model_dump") else dict(parameters)
+    data = resolve_paths(values, root).get("data")
+    if not isinstance(data, dict):
+        return None
+    try:
+        return DataConfig.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def _field(values: dict, section: str, name: str) -> str | None:
+    """A path field's value as written, or None where it is absent or not a path ("none", "imagenet")."""
+    value = values.get(section, {}).get(name) if isinstance(values.get(section), dict) else None
+    return value if isinstance(value, str) and value and value not in NOT_PATHS else None
