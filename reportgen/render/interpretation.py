@@ -277,13 +277,92 @@ def _needed_text(reading: Reading, words: dict) -> str:
 
 
 def comparisons(run, language: str | None = None) -> list[dict]:
-    """Jinja global: the run's readings as {verdict, sentence, ...} in the page's language."""
+    """The run's readings as {metric, comparison, pipeline, verdict, sentence} in the page's language."""
     per_image = run.facts.get("per_image")
     if not per_image:
         return []
     language = language or run.language
-    result = []
-    for reading in readings(per_image["models"]):
-        result.append({"metric": reading.metric, "comparison": reading.comparison, "pipeline": reading.pipeline,
-                       "verdict": reading.verdict, "sentence": sentence(reading, language)})
-    return result
+    return [{"metric": r.metric, "comparison": r.comparison, "pipeline": r.pipeline, "verdict": r.verdict,
+             "sentence": sentence(r, language), "reading": r} for r in readings(per_image["models"])]
+
+
+def divergences(run, language: str) -> list[dict]:
+    """The seeds that diverged (protocol.json), each with its sentence."""
+    words = strings(language)["verdicts"]
+    found = (run.facts.get("protocol") or {}).get("diverged", [])
+    return [{**d, "sentence": words["diverged"].format(
+        seed=d["seed"], pipeline=words["pipelines"].get(d["pipeline"], d["pipeline"]), epoch=d["epoch"],
+        lr=f"{d['learning_rate']:g}")} for d in found]
+
+
+def macro_note(run, language: str) -> str:
+    """Which classes the macro averages cover (those with test images), and how many are absent."""
+    metrics = run.facts.get("metrics") or {}
+    if "classes_present" not in metrics:
+        return ""
+    words = strings(language)["verdicts"]
+    note = words["macro"].format(present=metrics["classes_present"])
+    if metrics["classes_absent"]:
+        note += " " + words["macro_absent"].format(absent=metrics["classes_absent"])
+    return note
+
+
+def reflection_prompts(run, language: str, found: list[dict]) -> list[str]:
+    """Questions for the reflection made of the run's own numbers: accuracy, gap, robustness, divergence."""
+    words = strings(language)["verdicts"]
+    prompts = []
+    keys = {"accuracy": "accuracy", "train_val_gap": "gap", "perturbed_accuracy": "perturbed"}
+    for item in found:
+        if item["comparison"] != "advanced_vs_baseline" or item["metric"] not in keys:
+            continue
+        i = item["reading"].interval
+        prompts.append(words["reflection"][keys[item["metric"]]].format(
+            difference=_points(i.difference, language, sign=True), low=_points(i.low, language),
+            high=_points(i.high, language), verdict=words["reflection"]["verdict"][item["verdict"]]))
+    for d in divergences(run, language):
+        prompts.append(words["reflection"]["diverged"].format(
+            seed=d["seed"], pipeline=words["pipelines"].get(d["pipeline"], d["pipeline"]), epoch=d["epoch"]))
+    return prompts
+
+
+def page_words(run) -> dict:
+    """Jinja global `verdicts(run)`: every sentence the results sections need, in the page's language."""
+    language = run.language
+    found = comparisons(run, language)
+    words = strings(language)["verdicts"]
+    return {"comparisons": found, "method": words["method"], "macro": macro_note(run, language),
+            "diverged": divergences(run, language), "gap_note": words["train_accuracy_note"],
+            "prompts": reflection_prompts(run, language, found), "protocol": protocol_rows(run, language)}
+
+
+# ------------------------------------------------------------------ protocol
+
+def _value(key: str, settings: dict, words: dict) -> str:
+    value = settings[key]
+    if key == "image_size":
+        return f"{value} px"
+    if key == "optimizer" and settings.get("momentum"):
+        return f"{value} ({words['momentum']} {settings['momentum']:g})"
+    if key == "schedule":
+        return words.get(value, value)
+    if key == "fine_tune_epochs":
+        return (f"{value} {words['epochs']}, {settings['fine_tune_layers']} {words['layers']}, "
+                f"lr {settings['fine_tune_learning_rate']:g}") if value else words["none"]
+    if key == "early_stopping_patience":
+        return f"{words['patience']} {value}" if value else words["none"]
+    if key == "seeds":
+        return ", ".join(map(str, value))
+    if key == "mixed_precision":
+        return "mixed_float16" if value else "float32"
+    if key == "jit_compile":
+        return words["yes"] if value else words["none"]
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def protocol_rows(run, language: str) -> list[tuple[str, str]]:
+    """(setting, value) rows of the one training protocol both pipelines share (protocol.json)."""
+    settings = (run.facts.get("protocol") or {}).get("settings")
+    if not settings:
+        return []
+    words = strings(language)["verdicts"]["protocol"]
+    return [(label, _value(key, settings, words)) for key, label in words["labels"].items() if key in settings]

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from reportgen.harvest import RunResults
+from reportgen.results import Figure, RunResults
 from reportgen.project import Project
+from reportgen.render import figures as drawn
+from reportgen.render import interpretation
 from reportgen.render.strings import strings
 
 GENERATED_MARKER = "<!-- reportgen: página generada; se reescribe en cada informe. -->"
@@ -81,6 +83,16 @@ def status_badge(run: RunResults) -> str:
     return f'<span class="rg-status rg-status--{run.status}">{STATUS_LABELS[run.status]}</span>'
 
 
+def caption(run: RunResults, name: str) -> str:
+    """A figure's caption in the page's language: the practice's from the strings table, else as recorded."""
+    table = strings(run.language)
+    known = {**table["verdicts"]["captions"], **table.get("captions", {})}
+    if name in known:
+        return known[name]
+    figure = run.figure(name)
+    return figure.caption if figure else ""
+
+
 # ---------------------------------------------------------------------- helpers
 
 def environment(templates_dir: Path) -> Environment:
@@ -89,7 +101,8 @@ def environment(templates_dir: Path) -> Environment:
                       autoescape=False)
     env.filters.update(md=md_text, code=code, number=number, percent=percent, points=points, duration=duration,
                        tojson=lambda v: json.dumps(v, ensure_ascii=False))
-    env.globals.update(headline=headline, status_badge=status_badge)
+    env.globals.update(headline=headline, status_badge=status_badge, caption=caption,
+                       verdicts=interpretation.page_words)
     return env
 
 
@@ -158,6 +171,7 @@ class Renderer:
         reflection_written = self._student_reflection(run, folder)
         if run.folder is not None:
             self._copy_assets(run, folder)
+            self._draw_figures(run, folder)
             self._notebook_page(run.folder / "notebook.ipynb", folder / "notebook.md", run)
         if run.failure is not None:
             self._notebook_page(run.failure.folder / "notebook.ipynb", folder / "notebook-fallido.md",
@@ -188,6 +202,15 @@ class Renderer:
             source = run.folder / f"{name}.json"
             if source.exists():
                 _copy_if_changed(source, folder / "datos" / source.name)
+
+    def _draw_figures(self, run: RunResults, folder: Path) -> None:
+        """Draw the figures made of numbers in the page's language; the page shows them like recorded ones."""
+        for name in drawn.names():
+            png = drawn.draw(run, name, run.language)
+            if png is not None:
+                path = folder / "figures" / f"{name}.png"
+                _write_bytes_if_changed(path, png)
+                run.figures[name] = Figure(name=name, path=path, caption="")
 
     def _notebook_page(self, notebook: Path, target: Path, run: RunResults, failed: bool = False) -> None:
         """The executed notebook as a page of the site (the practice's evidence)."""

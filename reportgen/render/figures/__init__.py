@@ -50,6 +50,12 @@ def draw(run: "RunResults", name: str, language: str) -> bytes | None:
     return png.getvalue()
 
 
+def names() -> list[str]:
+    """Every registered figure name."""
+    _load_drawers()
+    return list(DRAWERS)
+
+
 def _load_drawers() -> None:
     """Import the drawer modules (each registers itself); add new modules here."""
     import importlib
