@@ -237,7 +237,7 @@ def test_a_diverged_seed_is_drawn_alone_up_to_its_last_finite_epoch():
     lines = {line.get_label(): line for line in fig.axes[0].lines}
     assert list(lines["Avanzado · divergió (semilla 2)"].get_xdata()) == [1, 2]
     assert list(lines["Avanzado · validación"].get_ydata()) == pytest.approx([2.0, 1.25, 1.0])  # seeds 0 and 1
-    assert fig._suptitle.get_text() == "media de 2 semillas"  # the seeds that finished
+    assert fig._suptitle.get_text() == "Baseline: media de 3 semillas · Avanzado: media de 2 semillas"
 
 
 def test_lr_sensitivity_marks_the_best_rate_and_the_failed_ones(tmp_path):

@@ -67,9 +67,12 @@ def training_curves(run, language: str):
             ax.axvline(first_fine_tune_epoch - 0.5, color="grey", linestyle=":", label=text["fine_tune"])
         ax.set_title(text[metric])
         ax.set_xlabel(text["epoch"])
-    seeds = finished["seed"].nunique()
-    if seeds > 1:
-        fig.suptitle(text["seeds"].format(n=seeds))
+    seeds = finished.groupby("pipeline")["seed"].nunique()
+    if len(set(seeds)) == 1 and seeds.iloc[0] > 1:
+        fig.suptitle(text["seeds"].format(n=seeds.iloc[0]))
+    elif len(set(seeds)) > 1:  # a diverged seed left the pipelines with different counts
+        fig.suptitle(" · ".join(f"{pipeline_name(p, language)}: {text['seeds'].format(n=seeds[p])}"
+                                for p in _pipelines(finished)))
     axes[1].legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
