@@ -149,6 +149,11 @@ def test_lower_is_better_for_the_gap_and_the_ece():
             values["val_correct"] = values["test_correct"]
     gap = next(r for r in rules.readings(gap_models) if r.metric == "train_val_gap")
     assert gap.interval.difference < 0 and gap.verdict == "better"  # the advanced gap shrank
+    assert rules.sentence(gap, "en").startswith("The train − validation accuracy gap (train measured on the clean "
+                                                 "images) went from 9.0% to 0.0%: −9.0 pp (95% CI [")
+    assert rules.sentence(gap, "es").startswith("La brecha de accuracy train − validación (train medida en las "
+                                                 "imágenes limpias) pasó de 9,0 % a 0,0 %: −9,0 pp (IC 95 % [")
+    assert "Mejora" in rules.sentence(gap, "es")
 
     ece_models = crafted([70, 70, 70], [70, 70, 70], n=n)
     for pipeline, confidence in (("baseline", [0.99, 0.98, 0.97]), ("advanced", [0.70, 0.71, 0.69])):
@@ -156,6 +161,8 @@ def test_lower_is_better_for_the_gap_and_the_ece():
             values["test_confidence"] = np.full(n, confidence[int(seed)])
     ece = next(r for r in rules.readings(ece_models) if r.metric == "ece")
     assert ece.before == pytest.approx(0.28) and ece.verdict == "better"
+    assert "The expected calibration error (ECE) went from 28.0% to 0.7%: −27.3 pp" in rules.sentence(ece, "en")
+    assert "El error de calibración esperado (ECE) pasó de 28,0 % a 0,7 %" in rules.sentence(ece, "es")
 
 
 def test_tta_compares_each_model_with_itself():
@@ -164,6 +171,9 @@ def test_tta_compares_each_model_with_itself():
     tta = {r.pipeline: r for r in rules.readings(models) if r.metric == "tta_accuracy"}
     assert tta["baseline"].verdict == tta["advanced"].verdict == "worse"
     assert "the test accuracy of the advanced model went from 71.0% to 50.0%: −21.0 pp" in rules.sentence(tta["advanced"], "en")
+    spanish = rules.sentence(tta["advanced"], "es")
+    assert "la accuracy de test del modelo avanzado pasó de 71,0 % a 50,0 %: −21,0 pp" in spanish
+    assert "Empeora: el intervalo excluye el cero, así que el test-time augmentation la empeora." in spanish
 
 
 def test_a_run_without_per_image_numbers_has_no_readings():
