@@ -18,6 +18,7 @@ from reportgen.practice.figures import evaluation as figures
 from reportgen.record import write_json
 from reportgen.render.figures import DRAWERS, _load_drawers
 from reportgen.render.figures import evaluation as drawers
+from reportgen.render.interpretation import decode
 
 _load_drawers()
 
@@ -248,7 +249,7 @@ def test_per_image_numbers_add_up_to_the_headline_numbers(report, tmp_path):
     models = json.loads(path.read_text())["models"]
     assert set(models) == {"baseline", "advanced"} and set(models["advanced"]) == {"0", "1"}
     for seed in report.pipelines["advanced"].seeds:
-        numbers = models["advanced"][str(seed.seed)]
+        numbers = {key: decode(value) for key, value in models["advanced"][str(seed.seed)].items()}
         assert np.mean(numbers["test_correct"]) == pytest.approx(seed.accuracy)
         assert np.mean(numbers["tta_correct"]) == pytest.approx(seed.tta_accuracy)
         assert np.mean(numbers["perturbed_score"]) == pytest.approx(seed.perturbed_accuracy, abs=1e-4)

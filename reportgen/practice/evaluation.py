@@ -511,7 +511,8 @@ def build_report(per_model: dict[str, list[dict]], class_names) -> MetricsReport
 
 
 def per_image_record(per_model: dict[str, list[dict]]) -> dict:
-    """per_image.json: pipeline -> seed -> the per-image numbers of that model (see evaluate_pipeline).
+    """per_image.json: pipeline -> seed -> the per-image numbers of that model (see evaluate_pipeline),
+    each array written as one string (see `_compact`).
 
     The page's comparisons and their intervals are computed from these at render time.
     """
@@ -520,12 +521,18 @@ def per_image_record(per_model: dict[str, list[dict]]) -> dict:
 
 
 def _compact(per_image: dict) -> dict:
-    """0/1 answers as integers, fractions to 4 decimals: a tenth of the file, the same statistics."""
+    """Each array as one string: answers as "0110…", fractions as "0.9123 0.8812 …" (4 decimals).
+
+    One line per array instead of one per number: a twentieth of the size, the same statistics
+    (`reportgen.render.interpretation.decode` reads it back).
+    """
     def compact(key, values):
         if values is None:
             return None
         values = np.asarray(values)
-        return values.astype(int).tolist() if key.endswith("_correct") else np.round(values, 4).tolist()
+        if key.endswith("_correct"):
+            return "".join("1" if value else "0" for value in values)
+        return " ".join(f"{value:.4f}" for value in values)
     return {key: compact(key, values) for key, values in per_image.items()}
 
 

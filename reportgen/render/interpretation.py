@@ -188,10 +188,21 @@ class Reading:
         return self.estimate.interval()
 
 
+def decode(values) -> np.ndarray:
+    """A per-image array as recorded: "0110…" answers, "0.91 0.88 …" fractions, or a plain list."""
+    if isinstance(values, str):
+        if " " in values or "." in values:
+            return np.array(values.split(), dtype=float)
+        return np.frombuffer(values.encode("ascii"), dtype=np.uint8) - ord("0")
+    return np.asarray(values, dtype=float)
+
+
 def _arrays(models: dict, pipeline: str, key: str) -> np.ndarray | None:
     """seeds x items array of one per-image key for one pipeline (None when a seed lacks it)."""
     rows = [values.get(key) for values in models.get(pipeline, {}).values()]
-    return None if not rows or any(row is None for row in rows) else np.asarray(rows, dtype=float)
+    if not rows or any(row is None for row in rows):
+        return None
+    return np.asarray([decode(row) for row in rows], dtype=float)
 
 
 def _side(models: dict, pipeline: str, metric: str) -> list[np.ndarray] | None:
