@@ -19,7 +19,7 @@ BAD_RUNS = [
     ("unknown data key", {"title": "x", "parameters": {"data": {"imagesize": 64}}}, "parameters.data.imagesize"),
     ("wrong type", {"title": "x", "parameters": {"training": {"epochs": "many"}}}, "parameters.training.epochs"),
     ("epochs out of range", {"title": "x", "parameters": {"training": {"epochs": 0}}}, "greater than or equal to 1"),
-    ("learning rate out of range", {"title": "x", "parameters": {"training": {"learning_rate": 5}}},
+    ("learning rate out of range", {"title": "x", "parameters": {"training": {"learning_rate": 1e7}}},
      "parameters.training.learning_rate"),
     ("unknown dataset source", {"title": "x", "parameters": {"data": {"source": "kaggle"}}},
      "'embedded', 'tfds' or 'folder'"),

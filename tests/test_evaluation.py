@@ -5,7 +5,6 @@ import json
 import jsonschema
 import keras
 import numpy as np
-import pandas as pd
 import pytest
 from keras import layers
 from matplotlib.colors import to_hex
@@ -17,6 +16,11 @@ from reportgen.practice.config import EvaluationConfig
 from reportgen.practice.figures import PAGE_WIDTH_IN
 from reportgen.practice.figures import evaluation as figures
 from reportgen.record import write_json
+from reportgen.render.figures import DRAWERS, _load_drawers
+from reportgen.render.figures import evaluation as drawers
+from reportgen.render.interpretation import decode
+
+_load_drawers()
 
 NUM_CLASSES = 6
 CLASS_NAMES = [f"class_{i}" for i in range(NUM_CLASSES)]
@@ -58,14 +62,10 @@ def fixed_predictions():
     return y_true, probs / probs.sum(axis=1, keepdims=True)
 
 
-def history_frame() -> pd.DataFrame:
-    rows = []
-    for pipeline, train, val in [("baseline", [0.5, 0.9, 0.95], [0.4, 0.6, 0.55]),
-                                 ("advanced", [0.4, 0.7, 0.8], [0.35, 0.6, 0.7])]:
-        for seed in (0, 1):
-            rows += [{"pipeline": pipeline, "seed": seed, "epoch": e, "accuracy": a, "val_accuracy": v,
-                      "val_loss": 1 - v} for e, (a, v) in enumerate(zip(train, val))]
-    return pd.DataFrame(rows)
+def clean_splits(test_split):
+    """Train and validation splits for the gap: the test images, and their first half."""
+    images, labels = test_split
+    return {"train": (images, labels), "val": (images[:12], labels[:12])}
 
 
 # ------------------------------------------------------------------- metrics
@@ -104,14 +104,29 @@ def test_most_confused_pairs_are_the_largest_off_diagonal_cells():
     assert rows[0]["rate"] == pytest.approx(6 / 8)
 
 
-def test_train_val_gap_is_taken_at_the_best_validation_epoch():
-    history = history_frame()
-    assert ev.train_val_gap(history, "baseline") == pytest.approx(0.9 - 0.6)
-    assert ev.train_val_gap(history, "advanced", seed=1) == pytest.approx(0.8 - 0.7)
-    with pytest.raises(ValueError, match="val_accuracy"):
-        ev.train_val_gap(history.drop(columns="val_accuracy"), "baseline")
-    with pytest.raises(ValueError, match="'mixup'"):
-        ev.train_val_gap(history, "mixup")
+def test_macro_metrics_average_only_the_classes_present_in_the_test_split():
+    """A test subset covering 2 of 6 classes: macro recall is over those 2, not over all 6."""
+    y_true = np.array([0, 0, 0, 1, 1, 1])
+    probs = np.full((6, NUM_CLASSES), 0.01)
+    probs[[0, 1, 2, 3, 4, 5], [0, 0, 1, 1, 1, 5]] = 1.0  # class 0: 2/3 right; class 1: 2/3; one into class 5
+    result = ev.classification_metrics(y_true, probs / probs.sum(axis=1, keepdims=True), CLASS_NAMES, top_k=3)
+    assert result["classes_present"] == 2 and result["classes_absent"] == 4
+    assert result["macro_recall"] == pytest.approx(2 / 3)
+    present = [0, 1]
+    expected = skm.f1_score(y_true, probs.argmax(axis=1), labels=present, average="macro", zero_division=0)
+    assert result["macro_f1"] == pytest.approx(expected)
+    assert len(result["per_class"]) == NUM_CLASSES  # the table still lists every class, support 0 included
+    assert result["confusion"][3] == [0.0] * NUM_CLASSES  # a class without images: a row of zeros
+
+
+def test_train_val_gap_uses_the_clean_training_images(models, test_split):
+    splits = clean_splits(test_split)
+    cfg = EvaluationConfig(top_k=3, tta=False, robustness=False)
+    result = ev.evaluate_pipeline(models["baseline"], *test_split, CLASS_NAMES, cfg, "baseline", 0, **splits)
+    predicted = {name: ev.predict(models["baseline"], images).argmax(axis=1) for name, (images, _) in splits.items()}
+    assert result["train_accuracy"] == pytest.approx(skm.accuracy_score(splits["train"][1], predicted["train"]))
+    assert result["val_accuracy"] == pytest.approx(skm.accuracy_score(splits["val"][1], predicted["val"]))
+    np.testing.assert_array_equal(result["per_image"]["val_correct"], predicted["val"] == splits["val"][1])
 
 
 # --------------------------------------------------------------- calibration
@@ -156,6 +171,7 @@ def test_robustness_on_a_tiny_model(models, test_split):
     images, labels = test_split
     result = ev.robustness(models["baseline"], images, labels, severities=2)
     clean = skm.accuracy_score(labels, ev.predict(models["baseline"], images).argmax(axis=1))
+    assert result["score"].shape == (len(labels),) and result["score"].mean() == pytest.approx(result["mean_accuracy"])
     assert result["clean"] == pytest.approx(clean)
     assert set(result["accuracy"]) == set(ev.PERTURBATION_LEVELS)
     assert all(len(curve) == 2 for curve in result["accuracy"].values())
@@ -175,6 +191,7 @@ def test_tta_averages_flipped_and_shifted_views(models, test_split):
     assert result["delta"] == pytest.approx(result["tta"] - result["plain"])
     averaged = np.mean([ev.predict(models["baseline"], v) for v in views], axis=0)
     assert result["tta"] == pytest.approx(skm.accuracy_score(labels, averaged.argmax(axis=1)))
+    np.testing.assert_array_equal(result["correct"], averaged.argmax(axis=1) == labels)
 
 
 def test_embeddings_are_the_input_of_the_logits_layer(models, test_split):
@@ -192,13 +209,14 @@ def test_embeddings_are_the_input_of_the_logits_layer(models, test_split):
 def report(models, test_split):
     images, labels = test_split
     cfg = EvaluationConfig(top_k=3, severities=1)
-    per_model = {pipeline: [ev.evaluate_pipeline(model, images, labels, CLASS_NAMES, cfg, history_frame(),
-                                                 pipeline, seed) for seed in (0, 1)]
+    per_model = {pipeline: [ev.evaluate_pipeline(model, images, labels, CLASS_NAMES, cfg, pipeline, seed,
+                                                 **clean_splits(test_split)) for seed in (0, 1)]
                  for pipeline, model in models.items()}
-    return ev.build_report(per_model, CLASS_NAMES, language="en")
+    return ev.build_report(per_model, CLASS_NAMES), per_model
 
 
 def test_metrics_json_validates_against_its_schema(report, tmp_path):
+    report, _ = report
     path = tmp_path / "metrics.json"
     write_json(path, report)
     document = json.loads(path.read_text(encoding="utf-8"))
@@ -210,19 +228,36 @@ def test_metrics_json_validates_against_its_schema(report, tmp_path):
 
 
 def test_report_aggregates_seeds_and_keeps_details(report):
+    report, _ = report
     baseline = report.pipelines["baseline"]
     accuracies = [seed.accuracy for seed in baseline.seeds]
     assert baseline.aggregate["accuracy"].values == accuracies
     assert baseline.aggregate["accuracy"].mean == pytest.approx(np.mean(accuracies))
     assert baseline.aggregate["accuracy"].std == pytest.approx(np.std(accuracies, ddof=1))
-    assert baseline.aggregate["train_val_gap"].mean == pytest.approx(0.3)
+    gap = baseline.seeds[0]
+    assert gap.train_val_gap == pytest.approx(gap.train_accuracy - gap.val_accuracy)
     assert len(baseline.confusion) == NUM_CLASSES and len(baseline.per_class) == NUM_CLASSES
     assert len(baseline.top_k_examples) == ev.TOP_K_EXAMPLES
     assert len(baseline.top_k_examples[0].predictions) == 3
-    assert {f.metric for f in report.findings} >= {"accuracy", "train_val_gap", "ece", "tta_accuracy"}
+    assert "findings" not in report.model_dump() and "language" not in report.model_dump()  # numbers only
+
+
+def test_per_image_numbers_add_up_to_the_headline_numbers(report, tmp_path):
+    report, per_model = report
+    path = tmp_path / "per_image.json"
+    write_json(path, ev.per_image_record(per_model))
+    models = json.loads(path.read_text())["models"]
+    assert set(models) == {"baseline", "advanced"} and set(models["advanced"]) == {"0", "1"}
+    for seed in report.pipelines["advanced"].seeds:
+        numbers = {key: decode(value) for key, value in models["advanced"][str(seed.seed)].items()}
+        assert np.mean(numbers["test_correct"]) == pytest.approx(seed.accuracy)
+        assert np.mean(numbers["tta_correct"]) == pytest.approx(seed.tta_accuracy)
+        assert np.mean(numbers["perturbed_score"]) == pytest.approx(seed.perturbed_accuracy, abs=1e-4)
+        assert np.mean(numbers["train_correct"]) - np.mean(numbers["val_correct"]) == pytest.approx(seed.train_val_gap)
 
 
 def test_metrics_table_holds_every_headline_number(report):
+    report, _ = report
     table = ev.metrics_table(report)
     assert list(table.columns) == ["pipeline", "seed", "metric", "value"]
     assert len(table) == 2 * 2 * len(ev.HEADLINE_METRICS)
@@ -233,8 +268,8 @@ def test_metrics_table_holds_every_headline_number(report):
 def test_evaluate_pipeline_skips_what_the_config_turns_off(models, test_split):
     images, labels = test_split
     cfg = EvaluationConfig(top_k=3, tta=False, robustness=False)
-    result = ev.evaluate_pipeline(models["baseline"], images, labels, CLASS_NAMES, cfg, None, "baseline", 0)
-    assert result["tta"] is None and result["robustness"] is None and result["train_val_gap"] is None
+    result = ev.evaluate_pipeline(models["baseline"], images, labels, CLASS_NAMES, cfg, "baseline", 0)
+    assert result["tta"] is None and result["robustness"] is None and result["train_accuracy"] is None
     report = ev.build_report({"baseline": [result]}, CLASS_NAMES)
     assert "tta_accuracy" not in report.pipelines["baseline"].aggregate
     assert report.pipelines["baseline"].aggregate["accuracy"].std is None
@@ -243,64 +278,82 @@ def test_evaluate_pipeline_skips_what_the_config_turns_off(models, test_split):
 def test_build_report_refuses_test_splits_of_different_sizes(models, test_split):
     images, labels = test_split
     cfg = EvaluationConfig(top_k=3, tta=False, robustness=False)
-    full = ev.evaluate_pipeline(models["baseline"], images, labels, CLASS_NAMES, cfg, None, "baseline", 0)
-    half = ev.evaluate_pipeline(models["advanced"], images[:12], labels[:12], CLASS_NAMES, cfg, None,
-                                "advanced", 0)
+    full = ev.evaluate_pipeline(models["baseline"], images, labels, CLASS_NAMES, cfg, "baseline", 0)
+    half = ev.evaluate_pipeline(models["advanced"], images[:12], labels[:12], CLASS_NAMES, cfg, "advanced", 0)
     with pytest.raises(ValueError, match="different sizes"):
         ev.build_report({"baseline": [full], "advanced": [half]}, CLASS_NAMES)
 
 
 # ------------------------------------------------------------------ figures
+# Figures made of numbers are drawn at render time from the recorded facts, in the page language.
 
 
 def _texts(fig: Figure) -> list[str]:
     return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
 
 
+def recorded_run(report, tmp_path, language="es", tsne=None):
+    """A harvested run as the renderer sees it: the facts read back from JSON."""
+    from types import SimpleNamespace
+
+    path = tmp_path / "metrics.json"
+    write_json(path, report)
+    facts = {"metrics": json.loads(path.read_text())}
+    if tsne is not None:
+        facts["tsne"] = tsne
+    return SimpleNamespace(facts=facts, language=language, history=None, tables={})
+
+
 @pytest.mark.parametrize("num_classes, annotated", [(5, True), (30, False)])
 def test_confusion_matrix_numbers_only_when_readable(num_classes, annotated):
     names = [f"flower_{i}" for i in range(num_classes)]
-    fig = figures.confusion_matrix(np.eye(num_classes), names, pipeline="advanced", language="en")
+    fig = drawers.confusion_matrix(np.eye(num_classes), names, pipeline="advanced", language="en")
     texts = _texts(fig)
     assert ("1.00" in texts) is annotated
     assert ("flower_1" in texts) is annotated
     assert fig.get_figwidth() == pytest.approx(PAGE_WIDTH_IN)
 
 
-def test_figures_follow_the_page_language(report, test_split, models):
-    images, labels = test_split
-    pipelines = report.pipelines
-    drawn = {
-        language: [
-            figures.confusion_matrix(pipelines["baseline"].confusion, CLASS_NAMES, "baseline", language),
-            figures.top_k_figure(images, pipelines["advanced"].top_k_examples, "advanced", language),
-            figures.robustness_curves({p: r.robustness for p, r in pipelines.items()}, language),
-            figures.reliability_diagram({p: r.calibration for p, r in pipelines.items()}, language),
-        ]
-        for language in ("es", "en")
-    }
-    assert "Matriz de confusión normalizada — Baseline" in _texts(drawn["es"][0])
-    assert "Real: " + CLASS_NAMES[pipelines["advanced"].top_k_examples[0].true_index] in _texts(drawn["es"][1])
-    assert "Oclusión" in _texts(drawn["es"][2]) and "Occlusion" in _texts(drawn["en"][2])
-    assert "Diagrama de fiabilidad" in _texts(drawn["es"][3]) and "Reliability diagram" in _texts(drawn["en"][3])
-    for fig in drawn["es"] + drawn["en"]:
+def test_figures_follow_the_page_language(report, tmp_path):
+    report, _ = report
+    drawn = {language: {name: DRAWERS[name](recorded_run(report, tmp_path, language), language)
+                        for name in ("confusion_baseline", "robustness", "reliability")}
+             for language in ("es", "en")}
+    assert "Matriz de confusión normalizada — Baseline" in _texts(drawn["es"]["confusion_baseline"])
+    assert "Oclusión" in _texts(drawn["es"]["robustness"]) and "Occlusion" in _texts(drawn["en"]["robustness"])
+    assert "Diagrama de confiabilidad" in _texts(drawn["es"]["reliability"])
+    assert "Reliability diagram" in _texts(drawn["en"]["reliability"])
+    for fig in [*drawn["es"].values(), *drawn["en"].values()]:
         assert isinstance(fig, Figure)
         assert fig.get_figwidth() == pytest.approx(PAGE_WIDTH_IN)
 
 
-def test_tsne_shows_both_pipelines_with_a_class_legend(models, test_split):
+def test_a_run_without_the_data_draws_nothing(report, tmp_path):
+    from types import SimpleNamespace
+
+    empty = SimpleNamespace(facts={}, language="es", history=None, tables={})
+    assert all(DRAWERS[name](empty, "es") is None for name in ("confusion_advanced", "robustness", "tsne"))
+
+
+def test_tsne_is_recorded_as_coordinates_and_drawn_with_a_class_legend(report, models, test_split, tmp_path):
+    report, _ = report
     images, labels = test_split
     features = {pipeline: ev.embeddings(model, images) for pipeline, model in models.items()}
-    fig = figures.tsne_figure(features, labels, CLASS_NAMES, "es", max_points=20)
+    points = ev.tsne_points(features, labels, max_points=20)
+    assert len(points["labels"]) == 20 and all(len(p) == 20 for p in points["points"].values())
+    fig = DRAWERS["tsne"](recorded_run(report, tmp_path, "es", tsne=points), "es")
     texts = _texts(fig)
     assert "Baseline" in texts and "Avanzado" in texts and "class_5" in texts
     assert [len(ax.collections[0].get_offsets()) for ax in fig.axes] == [20, 20]
 
 
-def test_top_k_figure_marks_the_true_class(report, test_split):
+def test_top_k_figure_marks_the_true_class_and_has_no_words(report, test_split):
+    report, _ = report
     example = report.pipelines["baseline"].top_k_examples[0]
-    fig = figures.top_k_figure(test_split[0], [example], "baseline", "en")
+    fig = figures.top_k_figure(test_split[0], [example])
     bar_colours = [to_hex(bar.get_facecolor()) for bar in fig.axes[1].patches]
     expected = [figures.TRUE_CLASS_COLOR if p.class_index == example.true_index else figures.OTHER_CLASS_COLOR
                 for p in example.predictions]
     assert bar_colours == [colour.lower() for colour in expected]
+    words = {text for text in _texts(fig) if not text.replace(".", "").replace("−", "").isdigit()}
+    assert words <= set(CLASS_NAMES)  # class names from the data, nothing in a page language

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -11,7 +12,8 @@ import pytest
 
 from reportgen.practice import training
 from reportgen.practice.config import Mixing, RunParameters
-from reportgen.practice.figures.training import lr_sensitivity, training_curves
+from reportgen.render.figures.training import lr_sensitivity, training_curves
+from reportgen.render.interpretation import protocol_rows
 from reportgen.practice.training import (HISTORY_COLUMNS, NAN_LOSS, OK, Pipeline, Protocol, TrainingBatches, compare,
                                 lr_sweep, pipelines_from_config, train_pipeline)
 
@@ -80,10 +82,11 @@ def test_protocol_carries_every_setting_of_the_run(monkeypatch):
     assert (protocol.schedule, protocol.early_stopping_patience, protocol.seeds) == ("constant", 2, (1, 2))
     assert (protocol.backbone, protocol.image_size) == ("small_cnn", SIZE)
     assert protocol.mixed_precision is protocol.jit_compile is False  # no GPU: neither
-    rows = dict(protocol.as_table("en"))
+    run = SimpleNamespace(facts={"protocol": {"settings": protocol.settings()}})
+    rows = dict(protocol_rows(run, "en"))  # the page's table, written at render time
     assert rows["Optimizer"] == "sgd (momentum 0.9)" and rows["Early stopping"] == "patience 2"
-    assert rows["Seeds (weights and data order)"] == "1, 2"
-    assert len(protocol.as_table("es")) == len(rows)
+    assert rows["Seeds (weights and data order)"] == "1, 2" and rows["Learning-rate schedule"] == "constant"
+    assert dict(protocol_rows(run, "es"))["Optimizador"] == "sgd (momento 0.9)"
     with pytest.raises(dataclasses.FrozenInstanceError):
         protocol.epochs = 3
 
@@ -137,13 +140,37 @@ def test_same_seed_gives_identical_metrics_including_fine_tuning():
     assert first.learning_rate[1] == pytest.approx(protocol.fine_tune_learning_rate)
 
 
-def test_nan_loss_stops_the_comparison_with_a_status():
+def test_a_comparison_where_every_seed_diverges_fails_and_says_where():
     images = TRAIN[0].astype(np.float32)
     images[0, 0, 0, 0] = np.nan
     comparison = compare(parameters(), (images, TRAIN[1]), VAL, CLASSES, progress=False)
     assert comparison.status == NAN_LOSS
-    assert comparison.models == {}  # the baseline failed, nothing else ran
-    assert "'baseline', seed 3" in comparison.message and "learning_rate" in comparison.message
+    assert comparison.models == {}
+    assert [(d["pipeline"], d["seed"], d["epoch"]) for d in comparison.diverged] == [("baseline", 3, 1),
+                                                                                   ("advanced", 3, 1)]
+    assert "'baseline', seed 3: epoch 1" in comparison.message and "learning_rate" in comparison.message
+
+
+def test_a_diverged_seed_is_a_result_and_the_other_seeds_go_on(monkeypatch):
+    """The first run diverges; every other (seed, pipeline) still trains and the comparison holds."""
+    real, calls = training.train_pipeline, []
+
+    def first_diverges(protocol, pipeline, *args, **kwargs):
+        calls.append((pipeline.name, args[3]))
+        if len(calls) == 1:
+            protocol = dataclasses.replace(protocol, learning_rate=1e12, optimizer="sgd")
+        return real(protocol, pipeline, *args, **kwargs)
+
+    monkeypatch.setattr(training, "train_pipeline", first_diverges)
+    comparison = compare(parameters(seeds=[3, 4]), TRAIN, VAL, CLASSES, progress=False)
+    assert calls == [("baseline", 3), ("advanced", 3), ("baseline", 4), ("advanced", 4)]
+    assert comparison.status == OK and comparison.message == ""
+    assert set(comparison.models) == {("advanced", 3), ("baseline", 4), ("advanced", 4)}
+    (diverged,) = comparison.diverged
+    assert (diverged["pipeline"], diverged["seed"]) == ("baseline", 3)
+    assert diverged["learning_rate"] == pytest.approx(1e12, rel=1e-6)
+    failed = comparison.history[(comparison.history.pipeline == "baseline") & (comparison.history.seed == 3)]
+    assert len(failed) == diverged["epoch"] and not np.isfinite(failed["loss"].iloc[-1])  # up to the NaN epoch
 
 
 def test_data_order_depends_on_seed_and_epoch_only():
@@ -182,11 +209,18 @@ def test_lr_sweep_runs_the_protocol_shortened_at_each_rate(monkeypatch):
         lr_sweep(parameters(), TRAIN, VAL, CLASSES)
 
 
-def test_training_curves_draw_both_pipelines_on_shared_axes():
-    rows = [{"pipeline": p, "seed": s, "epoch": e, "phase": 1 if e < 3 else 2, "loss": 1 / e, "accuracy": 0.5,
+def curves_run(history: pd.DataFrame, diverged=()):
+    return SimpleNamespace(history=history, facts={"protocol": {"diverged": list(diverged)}}, tables={})
+
+
+def history_rows(seeds=(0, 1)):
+    return [{"pipeline": p, "seed": s, "epoch": e, "phase": 1 if e < 3 else 2, "loss": 1 / e, "accuracy": 0.5,
              "val_loss": 1.5 / e + s, "val_accuracy": 0.4, "learning_rate": 1e-3, "epoch_seconds": 1.0}
-            for p in ("baseline", "advanced") for s in (0, 1) for e in (1, 2, 3)]
-    fig = training_curves(pd.DataFrame(rows), language="en")
+            for p in ("baseline", "advanced") for s in seeds for e in (1, 2, 3)]
+
+
+def test_training_curves_draw_both_pipelines_on_shared_axes():
+    fig = training_curves(curves_run(pd.DataFrame(history_rows())), "en")
     loss_axes, accuracy_axes = fig.axes
     labels = [line.get_label() for line in loss_axes.lines]
     assert labels[:4] == ["Baseline · train", "Baseline · validation",
@@ -196,11 +230,26 @@ def test_training_curves_draw_both_pipelines_on_shared_axes():
     assert loss_axes.lines[-1].get_label() == "fine-tuning starts"
 
 
-def test_lr_sensitivity_marks_the_best_rate_and_the_failed_ones():
+def test_a_diverged_seed_is_drawn_alone_up_to_its_last_finite_epoch():
+    rows = history_rows(seeds=(0, 1, 2))
+    for row in rows:
+        if row["pipeline"] == "advanced" and row["seed"] == 2 and row["epoch"] == 3:
+            row["loss"] = float("nan")
+    diverged = [{"pipeline": "advanced", "seed": 2, "epoch": 3, "phase": 2, "learning_rate": 1e-3}]
+    fig = training_curves(curves_run(pd.DataFrame(rows), diverged), "es")
+    lines = {line.get_label(): line for line in fig.axes[0].lines}
+    assert list(lines["Avanzado · divergió (semilla 2)"].get_xdata()) == [1, 2]
+    assert list(lines["Avanzado · validación"].get_ydata()) == pytest.approx([2.0, 1.25, 1.0])  # seeds 0 and 1
+    assert fig._suptitle.get_text() == "Baseline: media de 3 semillas · Avanzado: media de 2 semillas"
+
+
+def test_lr_sensitivity_marks_the_best_rate_and_the_failed_ones(tmp_path):
     sweep = pd.DataFrame({"pipeline": "baseline", "lr": [1e-4, 1e-3, 1e-1],
                           "val_accuracy": [0.5, 0.7, np.nan], "val_loss": [1.2, 0.8, np.nan],
                           "status": [OK, OK, NAN_LOSS]})
-    fig = lr_sensitivity(sweep, language="en")
+    sweep.to_csv(tmp_path / "lr_sweep.csv", index=False)
+    fig = lr_sensitivity(SimpleNamespace(tables={"lr_sweep": tmp_path / "lr_sweep.csv"}), "en")
     labels = [line.get_label() for line in fig.axes[0].lines]
     assert "best: 0.001" in labels and "NaN loss" in labels
     assert fig.axes[0].get_xscale() == "log"
+    assert lr_sensitivity(SimpleNamespace(tables={}), "en") is None

@@ -158,13 +158,14 @@ class TrainingConfig(_Strict):
 
     epochs: int = Field(8, ge=1, le=500)
     batch_size: int = Field(32, ge=1, le=4096)
-    learning_rate: float = Field(1e-3, gt=0, le=1)
+    learning_rate: float = Field(1e-3, gt=0, le=1e6, description="an absurd rate runs: its divergence is reported")
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     schedule: Literal["constant", "cosine"] = "cosine"
     fine_tune_epochs: int = Field(0, ge=0, le=500)
     fine_tune_learning_rate: float = Field(1e-5, gt=0, le=1)
     early_stopping_patience: int | None = Field(None, ge=1)
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1, max_length=10)
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1, max_length=10,
+                             description="3 by default: with fewer, no comparison on the page can conclude much")
     lr_sweep: list[float] | None = Field(None, description="learning rates for a short sensitivity sweep")
     lr_sweep_epochs: int = Field(2, ge=1, le=50)
 

@@ -2,22 +2,26 @@
 
 Each model is scored on the held-out test split:
 
-- classification metrics from scikit-learn (accuracy, loss, top-k, macro and per-class
-  precision/recall/F1, the normalised confusion matrix and its most-confused pairs);
-- the train-validation gap at the best epoch, from the training history;
+- classification metrics from scikit-learn (accuracy, loss, top-k, macro precision/recall/F1
+  over the classes present in the test split, per-class numbers, the normalised confusion
+  matrix and its most-confused pairs);
+- the train-validation gap of the kept (best-epoch) weights: accuracy on the clean training
+  images, without augmentation or MixUp/CutMix, minus accuracy on the validation images;
 - test-time augmentation (TTA): accuracy with and without flipped and shifted views;
 - robustness: accuracy under six perturbations at increasing severity (numpy/scipy only);
 - calibration: expected calibration error (ECE) and the reliability-diagram bins.
 
-`evaluate_pipeline` gathers all of this for one model (one pipeline, one seed);
-`build_report` combines the models into a `MetricsReport`, the documented schema of
-`metrics.json` (see `MetricsReport.model_json_schema()`), and `metrics_table` flattens its
-headline numbers into the CSV the page offers for download.
+`evaluate_pipeline` gathers all of this for one model (one pipeline, one seed), with the
+per-image numbers behind each headline number (which test images it got right, with what
+confidence, under TTA and under perturbations); `build_report` combines the models into a
+`MetricsReport`, the documented schema of `metrics.json` (see `MetricsReport.model_json_schema()`),
+`per_image_record` gathers the per-image numbers (per_image.json) from which the page computes
+its comparisons and their intervals (`reportgen.render.interpretation`), and `metrics_table`
+flattens the headline numbers into the CSV the page offers for download. Numbers only: the
+words are the renderer's.
 """
 
 from __future__ import annotations
-
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -32,7 +36,6 @@ from sklearn.metrics import (
 )
 
 from reportgen.practice.config import EvaluationConfig
-from reportgen.practice.interpretation import Finding, interpret
 
 # ------------------------------------------------------------------ predictions
 
@@ -63,9 +66,11 @@ MOST_CONFUSED_LIMIT = 10  # rows of the most-confused-pairs table shown beside t
 def classification_metrics(y_true, probs, class_names, top_k: int = 5) -> dict:
     """Accuracy, loss, top-k, macro and per-class P/R/F1 and the confusion matrix.
 
-    `top_k_accuracy` is None when there are no more than `top_k` classes (it would be 1).
-    The confusion matrix is normalised by row (true class), so each row shows where the
-    images of one class went.
+    Macro averages run over the classes present in the test split: a class with no test image
+    has no recall to average (counting it as 0 would make a subset of the classes look bad).
+    `classes_absent` says how many were left out. `top_k_accuracy` is None when there are no
+    more than `top_k` classes (it would be 1). The confusion matrix is normalised by row (true
+    class), so each row shows where the images of one class went.
     """
     y_true = np.asarray(y_true)
     probs = np.asarray(probs, dtype=np.float64)
@@ -73,21 +78,24 @@ def classification_metrics(y_true, probs, class_names, top_k: int = 5) -> dict:
     predicted = probs.argmax(axis=1)
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, predicted, labels=labels, zero_division=0)
+    present = support > 0
     counts = confusion_matrix(y_true, predicted, labels=labels)
     return {
         "accuracy": float(accuracy_score(y_true, predicted)),
         "loss": float(log_loss(y_true, probs, labels=labels)),
         "top_k_accuracy": (float(top_k_accuracy_score(y_true, probs, k=top_k, labels=labels))
                            if len(labels) > top_k else None),
-        "macro_precision": float(precision.mean()),
-        "macro_recall": float(recall.mean()),
-        "macro_f1": float(f1.mean()),
+        "macro_precision": float(precision[present].mean()),
+        "macro_recall": float(recall[present].mean()),
+        "macro_f1": float(f1[present].mean()),
+        "classes_present": int(present.sum()),
+        "classes_absent": int((~present).sum()),
         "per_class": [
             {"class_index": int(i), "name": class_names[i], "precision": float(precision[i]),
              "recall": float(recall[i]), "f1": float(f1[i]), "support": int(support[i])}
             for i in labels
         ],
-        "confusion": confusion_matrix(y_true, predicted, labels=labels, normalize="true").tolist(),
+        "confusion": np.nan_to_num(counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)).tolist(),
         "most_confused": most_confused_pairs(counts, class_names),
     }
 
@@ -130,28 +138,9 @@ def top_k_examples(y_true, probs, class_names, k: int = 5, count: int = 6) -> li
     return examples
 
 
-def train_val_gap(history: pd.DataFrame, pipeline: str, seed: int | None = None) -> float:
-    """Train minus validation accuracy at the epoch with the best validation accuracy.
-
-    `history` has one row per (pipeline, seed, epoch). The gap is taken per seed and
-    averaged over the seeds (or only `seed`). A positive gap means the model fits its
-    training images better than unseen ones: overfitting.
-    """
-    required = {"pipeline", "seed", "epoch", "accuracy", "val_accuracy"}
-    missing = required - set(history.columns)
-    if missing:
-        raise ValueError(f"history is missing the column(s) {sorted(missing)}; train_val_gap needs "
-                         f"one row per pipeline, seed and epoch with columns {sorted(required)}.")
-    rows = history[history["pipeline"] == pipeline]
-    if seed is not None:
-        rows = rows[rows["seed"] == seed]
-    if rows.empty:
-        raise ValueError(f"history has no rows for pipeline {pipeline!r}"
-                         + (f" and seed {seed}" if seed is not None else "")
-                         + f"; it holds pipelines {sorted(history['pipeline'].unique())} and "
-                           f"seeds {sorted(history['seed'].unique())}.")
-    best = rows.loc[rows.groupby("seed")["val_accuracy"].idxmax()]
-    return float((best["accuracy"] - best["val_accuracy"]).mean())
+def correct(model, images, labels, batch_size: int = 64) -> np.ndarray:
+    """1.0 where the model's top class is the label, per image (clean images: no augmentation)."""
+    return (predict(model, images, batch_size).argmax(axis=1) == np.asarray(labels)).astype(float)
 
 
 # ------------------------------------------------------- test-time augmentation
@@ -168,11 +157,13 @@ def tta_views(images: np.ndarray) -> list[np.ndarray]:
 
 
 def tta_accuracy(model, images, labels, batch_size: int = 64) -> dict:
-    """Accuracy on the plain images and with the probabilities averaged over `tta_views`."""
+    """Accuracy on the plain images and with the probabilities averaged over `tta_views`;
+    `correct` says per image whether the averaged prediction is right."""
     view_probs = [predict(model, view, batch_size) for view in tta_views(np.asarray(images))]
     plain = accuracy_score(labels, view_probs[0].argmax(axis=1))
-    averaged = accuracy_score(labels, np.mean(view_probs, axis=0).argmax(axis=1))
-    return {"plain": float(plain), "tta": float(averaged), "delta": float(averaged - plain)}
+    right = np.mean(view_probs, axis=0).argmax(axis=1) == np.asarray(labels)
+    return {"plain": float(plain), "tta": float(right.mean()), "delta": float(right.mean() - plain),
+            "correct": right.astype(float)}
 
 
 # ------------------------------------------------------------------- robustness
@@ -251,23 +242,23 @@ def robustness(model, images, labels, severities: int = 3, seed: int = 0, batch_
     """Accuracy under each perturbation at severities 1..`severities`.
 
     Returns the clean accuracy, one accuracy curve per perturbation, their mean over all
-    perturbations and severities, and that mean relative to clean accuracy (1.0 means the
-    perturbations cost nothing; None when clean accuracy is 0).
+    perturbations and severities, that mean relative to clean accuracy (1.0 means the
+    perturbations cost nothing; None when clean accuracy is 0), and `score`: per image, the
+    share of its perturbed versions the model got right (its mean is `mean_accuracy`).
     """
     if not 1 <= severities <= MAX_SEVERITY:
         raise ValueError(f"severities must be between 1 and {MAX_SEVERITY}, got {severities}.")
 
-    def accuracy_on(batch):
-        return float(accuracy_score(labels, predict(model, batch, batch_size).argmax(axis=1)))
-
-    clean = accuracy_on(images)
-    curves = {name: [accuracy_on(perturb(images, name, severity, seed))
-                     for severity in range(1, severities + 1)]
-              for name in PERTURBATION_LEVELS}
-    mean_accuracy = float(np.mean(list(curves.values())))
+    right = {name: [correct(model, perturb(images, name, severity, seed), labels, batch_size)
+                    for severity in range(1, severities + 1)]
+             for name in PERTURBATION_LEVELS}
+    clean = float(correct(model, images, labels, batch_size).mean())
+    curves = {name: [float(r.mean()) for r in per_severity] for name, per_severity in right.items()}
+    score = np.mean([r for per_severity in right.values() for r in per_severity], axis=0)
+    mean_accuracy = float(score.mean())
     return {"clean": clean, "severities": list(range(1, severities + 1)), "accuracy": curves,
             "mean_accuracy": mean_accuracy,
-            "relative_accuracy": mean_accuracy / clean if clean > 0 else None}
+            "relative_accuracy": mean_accuracy / clean if clean > 0 else None, "score": score}
 
 
 # ------------------------------------------------------------------ calibration
@@ -306,30 +297,39 @@ TOP_K_EXAMPLES = 6  # test images in the top-k predictions figure
 
 
 def evaluate_pipeline(model, split_images, split_labels, class_names, cfg: EvaluationConfig,
-                      history: pd.DataFrame | None, pipeline: str, seed: int,
+                      pipeline: str, seed: int, train: tuple | None = None, val: tuple | None = None,
                       batch_size: int = 64, perturbation_seed: int = 0) -> dict:
     """Everything measured on one trained model (one pipeline, one seed) on the test split.
 
-    TTA and robustness run only when `cfg` asks for them (they are None otherwise), and the
-    train-validation gap only when a `history` is given. `perturbation_seed` is fixed by
-    default so every model meets the same perturbed images.
+    TTA and robustness run only when `cfg` asks for them (they are None otherwise); the
+    train-validation gap only when the clean `train` and `val` splits, (images, labels), are
+    given. `perturbation_seed` is fixed by default so every model meets the same perturbed images.
+    `per_image` holds the numbers behind the headline ones, image by image.
     """
     labels = np.asarray(split_labels)
     probs = predict(model, split_images, batch_size)
+    tta = tta_accuracy(model, split_images, labels, batch_size) if cfg.tta else None
+    robust = (robustness(model, split_images, labels, severities=cfg.severities, seed=perturbation_seed,
+                         batch_size=batch_size) if cfg.robustness else None)
+    gap_splits = {"train_correct": correct(model, *train, batch_size), "val_correct": correct(model, *val, batch_size)} \
+        if train is not None and val is not None else {}
+    per_image = {"test_correct": (probs.argmax(axis=1) == labels).astype(float), "test_confidence": probs.max(axis=1),
+                 "tta_correct": None if tta is None else tta.pop("correct"),
+                 "perturbed_score": None if robust is None else robust.pop("score"), **gap_splits}
     return {
         "pipeline": pipeline,
         "seed": seed,
         "test_size": len(labels),
         "top_k": cfg.top_k,
         "metrics": classification_metrics(labels, probs, class_names, top_k=cfg.top_k),
-        "train_val_gap": None if history is None else train_val_gap(history, pipeline, seed=seed),
-        "tta": tta_accuracy(model, split_images, labels, batch_size) if cfg.tta else None,
-        "robustness": (robustness(model, split_images, labels, severities=cfg.severities,
-                                  seed=perturbation_seed, batch_size=batch_size)
-                       if cfg.robustness else None),
+        "train_accuracy": float(gap_splits["train_correct"].mean()) if gap_splits else None,
+        "val_accuracy": float(gap_splits["val_correct"].mean()) if gap_splits else None,
+        "tta": tta,
+        "robustness": robust,
         "calibration": calibration(labels, probs),
         "top_k_examples": top_k_examples(labels, probs, class_names,
                                          k=min(cfg.top_k, len(class_names)), count=TOP_K_EXAMPLES),
+        "per_image": per_image,
     }
 
 
@@ -399,7 +399,9 @@ class SeedMetrics(BaseModel):
     macro_precision: float
     macro_recall: float
     macro_f1: float
-    train_val_gap: float | None
+    train_accuracy: float | None = Field(description="accuracy on the clean training images, after training")
+    val_accuracy: float | None = Field(description="accuracy on the validation images, same weights")
+    train_val_gap: float | None = Field(description="train_accuracy - val_accuracy")
     tta_accuracy: float | None
     tta_delta: float | None
     ece: float
@@ -432,15 +434,15 @@ class PipelineReport(BaseModel):
 
 
 class MetricsReport(BaseModel):
-    """The schema of `metrics.json`: both pipelines on the test split and their reading."""
+    """The schema of `metrics.json`: both pipelines on the test split, numbers only."""
 
-    schema_version: int = 1
-    language: Literal["es", "en"] = Field(description="language of the findings' sentences")
+    schema_version: int = 2
     class_names: list[str]
     test_size: int = Field(description="test images each model was scored on")
     top_k: int
+    classes_present: int = Field(description="classes with test images: the macro averages run over these")
+    classes_absent: int = Field(description="classes of the dataset without any test image")
     pipelines: dict[str, PipelineReport] = Field(description="'baseline' and 'advanced'")
-    findings: list[Finding] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------- the report
@@ -452,7 +454,10 @@ def _seed_metrics(result: dict) -> SeedMetrics:
         seed=result["seed"],
         **{name: metrics[name] for name in ("accuracy", "loss", "top_k_accuracy", "macro_precision",
                                              "macro_recall", "macro_f1")},
-        train_val_gap=result["train_val_gap"],
+        train_accuracy=result["train_accuracy"],
+        val_accuracy=result["val_accuracy"],
+        train_val_gap=(None if result["train_accuracy"] is None
+                       else result["train_accuracy"] - result["val_accuracy"]),
         tta_accuracy=tta["tta"] if tta else None,
         tta_delta=tta["delta"] if tta else None,
         ece=result["calibration"]["ece"],
@@ -483,11 +488,10 @@ def _pipeline_report(results: list[dict]) -> PipelineReport:
         top_k_examples=detail["top_k_examples"])
 
 
-def build_report(per_model: dict[str, list[dict]], class_names, language: str = "es") -> MetricsReport:
+def build_report(per_model: dict[str, list[dict]], class_names) -> MetricsReport:
     """Combine `evaluate_pipeline` results, {pipeline: [one result per seed]}, into the report.
 
-    The first seed's model provides the detailed sections; the findings are written in
-    `language` by `reportgen.practice.interpretation.interpret`.
+    The first seed's model provides the detailed sections.
     """
     counts = {pipeline: len(seed_results) for pipeline, seed_results in per_model.items()}
     if not counts or 0 in counts.values():
@@ -498,13 +502,56 @@ def build_report(per_model: dict[str, list[dict]], class_names, language: str = 
     if len(sizes) > 1:
         raise ValueError(f"the models were scored on test splits of different sizes {sorted(sizes)}; "
                          "the pipelines are only comparable on the same test images.")
-    report = MetricsReport(
-        language=language, class_names=list(class_names), test_size=sizes.pop(),
-        top_k=results[0]["top_k"],
+    classes = results[0]["metrics"]
+    return MetricsReport(
+        class_names=list(class_names), test_size=sizes.pop(), top_k=results[0]["top_k"],
+        classes_present=classes["classes_present"], classes_absent=classes["classes_absent"],
         pipelines={pipeline: _pipeline_report(seed_results)
                    for pipeline, seed_results in per_model.items()})
-    report.findings = interpret(report, language)
-    return report
+
+
+def per_image_record(per_model: dict[str, list[dict]]) -> dict:
+    """per_image.json: pipeline -> seed -> the per-image numbers of that model (see evaluate_pipeline),
+    each array written as one string (see `_compact`).
+
+    The page's comparisons and their intervals are computed from these at render time.
+    """
+    return {"models": {pipeline: {str(result["seed"]): _compact(result["per_image"]) for result in seed_results}
+                       for pipeline, seed_results in per_model.items()}}
+
+
+def _compact(per_image: dict) -> dict:
+    """Each array as one string: answers as "0110…", fractions as "0.9123 0.8812 …" (4 decimals).
+
+    One line per array instead of one per number: a twentieth of the size, the same statistics
+    (`reportgen.render.interpretation.decode` reads it back).
+    """
+    def compact(key, values):
+        if values is None:
+            return None
+        values = np.asarray(values)
+        if key.endswith("_correct"):
+            return "".join("1" if value else "0" for value in values)
+        return " ".join(f"{value:.4f}" for value in values)
+    return {key: compact(key, values) for key, values in per_image.items()}
+
+
+def tsne_points(embeddings: dict, labels, max_points: int = 500, seed: int = 0) -> dict:
+    """2-D t-SNE coordinates of each pipeline's embeddings of the same test images (tsne.json).
+
+    At most `max_points` images (the same ones for every pipeline); the figure is drawn at
+    render time from these coordinates.
+    """
+    from sklearn.manifold import TSNE
+
+    labels = np.asarray(labels)
+    chosen = np.sort(np.random.default_rng(seed).choice(len(labels), size=min(len(labels), max_points),
+                                                        replace=False))
+    points = {}
+    for pipeline, features in embeddings.items():
+        tsne = TSNE(n_components=2, perplexity=min(30.0, (len(chosen) - 1) / 3), init="pca", random_state=seed)
+        points[pipeline] = np.round(tsne.fit_transform(np.asarray(features)[chosen]), 3).tolist()
+    return {"index": chosen.tolist(), "labels": labels[chosen].tolist(), "points": points}
 
 
 def metrics_table(report: MetricsReport) -> pd.DataFrame:

@@ -76,29 +76,31 @@ class Practice:
     # -------------------------------------------------------------- training
 
     def train(self, dataset, checkpoint_dir=None):
-        """Train both pipelines under one protocol (per seed, from the same initial weights)."""
+        """Train both pipelines under one protocol (per seed, from the same initial weights).
+
+        Records the protocol's settings, which runs diverged, and the per-epoch history (the
+        curves are drawn from it at render time). A diverged seed is a result; the run fails only
+        when a pipeline has no seed that finished, with the divergence as its error.
+        """
+        from reportgen.errors import RunFailed
         from reportgen.practice import training
-        from reportgen.practice.figures import training as figures
 
         comparison = training.compare(
             self.params, (dataset.train.images, dataset.train.labels), (dataset.val.images, dataset.val.labels),
             num_classes=len(dataset.class_names), checkpoint_dir=checkpoint_dir)
         self.recorder.json("protocol", {
-            "rows": comparison.protocol.as_table(self.language),
+            "settings": comparison.protocol.settings(),
             "initial_weights_hash": comparison.initial_weights_hash,
-            "status": comparison.status, "seconds": comparison.seconds})
+            "status": comparison.status, "diverged": comparison.diverged, "seconds": comparison.seconds})
         self.recorder.table("history", comparison.history)
-        self.recorder.figure(figures.training_curves(comparison.history, language=self.language), "curves",
-                             self.say("Curvas de entrenamiento (trazo discontinuo) y validación (continuo) de ambos pipelines, en los mismos ejes.",
-                                      "Training (dashed) and validation (solid) curves of both pipelines on shared axes."))
-        if comparison.status != "ok":  # the runner marks the run failed and keeps the earlier results
+        if comparison.status != "ok":
             self.recorder.json("status", {"status": comparison.status, "message": comparison.message})
+            raise RunFailed(comparison.message)
         return comparison
 
     def lr_sweep(self, dataset) -> None:
         """Optional: short runs at several learning rates (training.lr_sweep in the run file)."""
         from reportgen.practice import training
-        from reportgen.practice.figures import training as figures
 
         rates = self.params.training.lr_sweep
         if not rates:
@@ -106,61 +108,37 @@ class Practice:
         sweep = training.lr_sweep(self.params, (dataset.train.images, dataset.train.labels),
                                   (dataset.val.images, dataset.val.labels), len(dataset.class_names), rates)
         self.recorder.table("lr_sweep", sweep)
-        self.recorder.figure(figures.lr_sensitivity(sweep, language=self.language), "lr_sensitivity",
-                             self.say("Accuracy de validación según el learning rate (corridas cortas).",
-                                      "Validation accuracy by learning rate (short runs)."))
 
     # ------------------------------------------------------------ evaluation
 
     def evaluate(self, dataset, comparison):
-        """Score every model on the test split; record metrics.json, metrics.csv and the figures."""
+        """Score every finished model on the test split; record the numbers the page reads and draws.
+
+        metrics.json (headline and detailed numbers), per_image.json (the per-image numbers the
+        page's comparisons and intervals come from), metrics.csv, tsne.json (2-D coordinates)
+        and the top-5 grid, the one figure made of images.
+        """
         from reportgen.practice import evaluation
         from reportgen.practice.figures import evaluation as figures
 
         test = dataset.test
+        clean = {"train": (dataset.train.images, dataset.train.labels), "val": (dataset.val.images, dataset.val.labels)}
         per_model = {pipeline: [] for pipeline in ("baseline", "advanced")}
         for (pipeline, seed), model in sorted(comparison.models.items()):
             per_model[pipeline].append(evaluation.evaluate_pipeline(
-                model, test.images, test.labels, dataset.class_names, self.params.evaluation,
-                comparison.history, pipeline, seed))
-        report = evaluation.build_report(per_model, dataset.class_names, language=self.language)
+                model, test.images, test.labels, dataset.class_names, self.params.evaluation, pipeline, seed,
+                **clean))
+        report = evaluation.build_report(per_model, dataset.class_names)
         self.recorder.json("metrics", report)
+        self.recorder.json("per_image", evaluation.per_image_record(per_model))
         self.recorder.table("metrics", evaluation.metrics_table(report))
-        self._evaluation_figures(report, dataset, comparison, figures)
-        return report
-
-    def _evaluation_figures(self, report, dataset, comparison, figures) -> None:
-        from reportgen.practice import evaluation
-
-        pipelines = report.pipelines
-        for name, pipeline in pipelines.items():
-            self.recorder.figure(
-                figures.confusion_matrix(pipeline.confusion, report.class_names, name, language=self.language),
-                f"confusion_{name}", self.say("Matriz de confusión normalizada por fila (clase real).",
-                                              "Confusion matrix normalised by row (true class)."))
-        self.recorder.figure(figures.top_k_figure(dataset.test.images, pipelines["advanced"].top_k_examples,
-                                                  "advanced", language=self.language), "top5",
-                             self.say(f"Top-{report.top_k} predicciones del modelo avanzado en imágenes de test.",
-                                      f"Top-{report.top_k} predictions of the advanced model on test images."))
-        if all(p.robustness for p in pipelines.values()):
-            self.recorder.figure(
-                figures.robustness_curves({name: p.robustness for name, p in pipelines.items()},
-                                          language=self.language),
-                "robustness", self.say("Accuracy de test bajo perturbaciones de severidad creciente.",
-                                       "Test accuracy under perturbations of increasing severity."))
-        self.recorder.figure(
-            figures.reliability_diagram({name: p.calibration for name, p in pipelines.items()},
-                                        language=self.language),
-            "reliability", self.say("Diagrama de confiabilidad: confianza frente a accuracy por bin.",
-                                    "Reliability diagram: confidence against accuracy per bin."))
+        self.recorder.figure(figures.top_k_figure(test.images, report.pipelines["advanced"].top_k_examples), "top5")
         points = self.params.evaluation.tsne_points
-        images, labels = dataset.test.images[:points], dataset.test.labels[:points]
-        embeddings = {pipeline: evaluation.embeddings(comparison.models[(pipeline, pipelines[pipeline].detail_seed)],
-                                                      images) for pipeline in pipelines}
-        self.recorder.figure(figures.tsne_figure(embeddings, labels, report.class_names, language=self.language,
-                                                 seed=self.params.data.seed), "tsne",
-                             self.say("t-SNE de los embeddings de la penúltima capa, coloreados por clase.",
-                                      "t-SNE of the penultimate-layer embeddings, coloured by class."))
+        embeddings = {pipeline: evaluation.embeddings(comparison.models[(pipeline, result.detail_seed)],
+                                                      test.images[:points])
+                      for pipeline, result in report.pipelines.items()}
+        self.recorder.json("tsne", evaluation.tsne_points(embeddings, test.labels[:points], seed=self.params.data.seed))
+        return report
 
     # ---------------------------------------------------------- explanations
 

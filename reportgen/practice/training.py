@@ -13,9 +13,10 @@ so they happen on the batch, in the data feed (`TrainingBatches`), before the pe
 On a CPU a fixed seed gives identical metrics run after run (Keras seeds plus TensorFlow op
 determinism). On a GPU both pipelines get mixed precision, and XLA when both allow it.
 
-A loss that turns NaN stops the comparison: `compare` then returns with
-`status == "nan_loss"` and a `message` naming the run, instead of raising, so the notebook
-can record the failure on the page. Models of runs that finished are kept.
+A loss that turns NaN is a result, not a crash: that run stops (its history ends at the NaN
+epoch), `Comparison.diverged` says which pipeline and seed diverged, at which epoch and
+learning rate, and the other runs go on. The comparison fails (`status == "nan_loss"`, with
+a `message`) only when a pipeline has no seed that finished; later stages use the finished ones.
 """
 
 from __future__ import annotations
@@ -50,24 +51,6 @@ def gpu_available() -> bool:
 
 
 # ---------------------------------------------------------------------- protocol
-
-_TABLE_LABELS = {
-    "es": ["Backbone", "Pesos iniciales", "Dropout", "Tamaño de imagen", "Épocas", "Tamaño de lote",
-           "Optimizador", "Tasa de aprendizaje", "Programa de la tasa", "Ajuste fino",
-           "Parada temprana", "Semillas (pesos y orden de datos)", "Pérdida", "Mejor época según",
-           "Precisión numérica", "XLA"],
-    "en": ["Backbone", "Initial weights", "Dropout", "Image size", "Epochs", "Batch size",
-           "Optimizer", "Learning rate", "Learning-rate schedule", "Fine-tuning",
-           "Early stopping", "Seeds (weights and data order)", "Loss", "Best epoch by",
-           "Numeric precision", "XLA"],
-}
-_WORDS = {
-    "es": {"none": "no", "yes": "sí", "patience": "paciencia", "epochs": "épocas", "layers": "capas",
-           "constant": "constante", "cosine": "coseno", "momentum": "momento"},
-    "en": {"none": "no", "yes": "yes", "patience": "patience", "epochs": "epochs", "layers": "layers",
-           "constant": "constant", "cosine": "cosine", "momentum": "momentum"},
-}
-
 
 @dataclasses.dataclass(frozen=True)
 class Protocol:
@@ -115,23 +98,10 @@ class Protocol:
         return ModelConfig(backbone=self.backbone, weights=self.weights, dropout=self.dropout,
                            fine_tune_layers=self.fine_tune_layers)
 
-    def as_table(self, language: str = "es") -> list[tuple[str, str]]:
-        """(setting, value) rows for the page, which prints the protocol once for both pipelines."""
-        words = _WORDS[language]
-        momentum = f" ({words['momentum']} {SGD_MOMENTUM})" if self.optimizer == "sgd" else ""
-        fine_tuning = (f"{self.fine_tune_epochs} {words['epochs']}, {self.fine_tune_layers} "
-                       f"{words['layers']}, lr {self.fine_tune_learning_rate:g}"
-                       if self.fine_tune_epochs else words["none"])
-        early_stopping = (f"{words['patience']} {self.early_stopping_patience}"
-                          if self.early_stopping_patience else words["none"])
-        values = [
-            self.backbone, self.weights, f"{self.dropout:g}", f"{self.image_size} px", str(self.epochs),
-            str(self.batch_size), self.optimizer + momentum, f"{self.learning_rate:g}", words[self.schedule],
-            fine_tuning, early_stopping, ", ".join(map(str, self.seeds)), self.loss, self.monitor,
-            "mixed_float16" if self.mixed_precision else "float32",
-            words["yes"] if self.jit_compile else words["none"],
-        ]
-        return list(zip(_TABLE_LABELS[language], values))
+    def settings(self) -> dict:
+        """Every setting as plain values (protocol.json); the page prints them once for both pipelines."""
+        return {**dataclasses.asdict(self), "seeds": list(self.seeds),
+                "momentum": SGD_MOMENTUM if self.optimizer == "sgd" else None}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -356,15 +326,16 @@ class Comparison:
     protocol: Protocol
     models: dict[tuple[str, int], keras.Model]
     history: pd.DataFrame
-    status: str  # "ok" or "nan_loss"
+    status: str  # "ok", or "nan_loss" when a pipeline has no seed that finished
     initial_weights_hash: dict[str, dict[int, str]]  # pipeline -> seed -> hash; equal per seed
     seconds: float
+    diverged: list[dict] = dataclasses.field(default_factory=list)  # pipeline, seed, epoch, phase, learning_rate
     message: str = ""  # what went wrong when status is not "ok"
 
 
 def _train_all(protocol: Protocol, pipelines: list[Pipeline], train, val, num_classes: int,
                checkpoint_dir, progress: bool) -> list[Run]:
-    """Every (seed, pipeline) run, stopping at the first that fails."""
+    """Every (seed, pipeline) run; a run that diverges stops alone, the others go on."""
     runs = []
     for seed in protocol.seeds:
         with dtype_policy(protocol.mixed_precision):
@@ -373,16 +344,21 @@ def _train_all(protocol: Protocol, pipelines: list[Pipeline], train, val, num_cl
         for pipeline in pipelines:
             runs.append(train_pipeline(protocol, pipeline, train, val, num_classes, seed, initial_weights,
                                        checkpoint_dir, progress))
-            if runs[-1].status != OK:
-                return runs
     return runs
 
 
-def _failure_message(run: Run) -> str:
+def divergence(run: Run) -> dict:
+    """Where a run's loss became NaN: pipeline, seed, epoch, phase and the learning rate then."""
     failed = run.history.loc[~np.isfinite(run.history["loss"])].iloc[0]
-    return (f"pipeline {run.pipeline!r}, seed {run.seed}: the training loss became NaN in epoch "
-            f"{failed['epoch']} (phase {failed['phase']}, learning rate {failed['learning_rate']:g}); lower "
-            f"training.learning_rate (or fine_tune_learning_rate) or the augmentation strengths.")
+    return {"pipeline": run.pipeline, "seed": run.seed, "epoch": int(failed["epoch"]),
+            "phase": int(failed["phase"]), "learning_rate": float(failed["learning_rate"])}
+
+
+def _failure_message(diverged: list[dict], pipelines: list[str]) -> str:
+    where = "; ".join(f"pipeline {d['pipeline']!r}, seed {d['seed']}: epoch {d['epoch']} (phase {d['phase']}, "
+                      f"learning rate {d['learning_rate']:g})" for d in diverged)
+    return (f"no seed of pipeline(s) {', '.join(map(repr, pipelines))} finished: the training loss became NaN "
+            f"({where}); lower training.learning_rate (or fine_tune_learning_rate) or the augmentation strengths.")
 
 
 def compare(params: RunParameters, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
@@ -393,9 +369,10 @@ def compare(params: RunParameters, train: tuple[np.ndarray, np.ndarray], val: tu
     """
     start = time.perf_counter()
     protocol = Protocol.from_config(params)
-    runs = _train_all(protocol, pipelines_from_config(params.augmentation), train, val, num_classes,
-                      checkpoint_dir, progress)
-    failed = [run for run in runs if run.status != OK]
+    pipelines = pipelines_from_config(params.augmentation)
+    runs = _train_all(protocol, pipelines, train, val, num_classes, checkpoint_dir, progress)
+    diverged = [divergence(run) for run in runs if run.status != OK]
+    unfinished = [p.name for p in pipelines if not any(r.pipeline == p.name and r.status == OK for r in runs)]
     hashes: dict[str, dict[int, str]] = {}
     for run in runs:
         hashes.setdefault(run.pipeline, {})[run.seed] = run.initial_weights_hash
@@ -403,10 +380,11 @@ def compare(params: RunParameters, train: tuple[np.ndarray, np.ndarray], val: tu
         protocol=protocol,
         models={(run.pipeline, run.seed): run.classifier for run in runs if run.status == OK},
         history=pd.concat([run.history for run in runs], ignore_index=True),
-        status=failed[0].status if failed else OK,
+        status=NAN_LOSS if unfinished else OK,
         initial_weights_hash=hashes,
         seconds=time.perf_counter() - start,
-        message=_failure_message(failed[0]) if failed else "",
+        diverged=diverged,
+        message=_failure_message(diverged, unfinished) if unfinished else "",
     )
 
 

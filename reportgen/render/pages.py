@@ -29,6 +29,7 @@ from reportgen.project import Project
 from reportgen.results import Figure, RunResults
 from reportgen.render import evidence
 from reportgen.render import figures as drawn
+from reportgen.render import interpretation
 from reportgen.render.explanations import explanations_view
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
 from reportgen.render.strings import strings
@@ -132,7 +133,7 @@ def environment(templates_dir: Path) -> Environment:
                        device=device, tojson=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(headline=headline, status_badge=status_badge, caption=caption, stage_name=stage_name,
                        describe_pipeline=describe_pipeline, risk_warnings=risk_warnings,
-                       explanations=explanations_view)
+                       explanations=explanations_view, verdicts=interpretation.page_words)
     evidence.register(env)
     return env
 
