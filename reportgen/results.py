@@ -74,6 +74,8 @@ class RunResults:
     timings: list[dict] = field(default_factory=list)
     tables: dict[str, Path] = field(default_factory=dict)  # <name>.csv files, for download
     failure: Failure | None = None
+    group: str | None = None  # the run file of a matrix run (runs of one matrix are compared together)
+    matrix: dict = field(default_factory=dict)  # a matrix run's values: dotted parameter path -> value
 
     @property
     def language(self) -> str:

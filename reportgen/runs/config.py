@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -34,6 +34,9 @@ class RunFile(_Strict):
                                   "except for TFDS data)")
     description: str = ""
     parameters: RunParameters = Field(default_factory=RunParameters)
+    matrix: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
+        default_factory=dict, description="parameter path -> values: one run per combination "
+                                          "(expanded by reportgen.runs.matrix)")
 
     @model_validator(mode="after")
     def _backend_supports_data(self) -> "RunFile":
