@@ -11,13 +11,13 @@ STAMP  := $(VENV)/.installed-$(BACKEND_EXTRA)
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[$(BACKEND_EXTRA),test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[$(BACKEND_EXTRA),test,dask]"
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-## report: execute stale runs (FORCE=1 re-executes all), render docs/, build site/
+## report: execute stale runs (FORCE=1 re-executes all; WORKERS=N on N local Dask workers), render docs/, build site/
 report: $(STAMP)
-	$(PY) -m reportgen report $(if $(FORCE),--force)
+	$(PY) -m reportgen report $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS))
 
 ## test: the test suite
 test: $(STAMP)
