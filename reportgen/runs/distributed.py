@@ -140,7 +140,8 @@ class DaskExecutor:
 
     workers: int | None = None
     scheduler: str | None = None
-    started: dict[str, float] = field(default_factory=dict)
+    started: dict[str, float] = field(default_factory=dict)  # run id -> when its last attempt started
+    attempts: dict[str, int] = field(default_factory=dict)
 
     def __call__(self, project: Project, runs: list["Run"]) -> dict[str, str]:
         """Execute `runs` (the caller holds the results lock); returns run id -> 'ok' | 'failed: ...'."""
@@ -205,9 +206,9 @@ class DaskExecutor:
     def _on_progress(self, event: tuple) -> None:
         _, message = event
         run_id = message["run"]
-        again = " (again: the previous worker died)" if run_id in self.started else ""
+        self.attempts[run_id] = attempt = self.attempts.get(run_id, 0) + 1
         self.started[run_id] = time.perf_counter()
-        log.info("%s: started on %s%s", run_id, message["worker"], again)
+        log.info("%s: started on %s%s", run_id, message["worker"], f" (attempt {attempt})" if attempt > 1 else "")
 
     def _receive(self, project: Project, run_id: str, record: dict, future: "Future") -> str:
         """Place a finished task's results; a task that raised is recorded as a failed attempt."""
