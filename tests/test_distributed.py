@@ -219,3 +219,36 @@ def test_a_worker_killed_mid_run_costs_a_retry_then_a_failure_never_earlier_resu
     late = next(run for run in discover(project) if run.id == "late")
     assert state_of(project, late).state == "failed"
     assert not list(project.results_dir.glob(".staging-*")) and not list(project.results_dir.glob(".old-*"))
+
+
+def test_a_returned_archive_must_belong_to_the_run_and_stay_in_its_folder(tmp_path):
+    import io
+    import tarfile
+
+    from reportgen.errors import RunFailed
+    from reportgen.runs.distributed import check_results, pack, unpack
+
+    done = tmp_path / "done"
+    done.mkdir()
+    (done / "run.json").write_text(json.dumps({"run_id": "grid-0", "cache_key": "k1", "status": "ok"}))
+    (done / "notebook.ipynb").write_text("{}")
+    unpack(pack(done), tmp_path / "back")
+    check_results(tmp_path / "back", {"run_id": "grid-0", "cache_key": "k1"})
+    with pytest.raises(RunFailed, match="results of another run \\(cache_key 'k1', expected 'k2'\\)"):
+        check_results(tmp_path / "back", {"run_id": "grid-0", "cache_key": "k2"})
+
+    evil = io.BytesIO()
+    with tarfile.open(fileobj=evil, mode="w:gz") as archive:
+        archive.add(done / "run.json", arcname="../outside.json")
+    with pytest.raises(tarfile.TarError):
+        unpack(evil.getvalue(), tmp_path / "evil")
+    assert not (tmp_path / "outside.json").exists()
+
+
+def test_each_local_worker_sees_one_gpu(monkeypatch):
+    from reportgen.runs.distributed import _gpu_environment, local_gpus
+
+    assert [_gpu_environment(name, ("0", "1"))["CUDA_VISIBLE_DEVICES"] for name in range(3)] == ["0", "1", "0"]
+    assert _gpu_environment(0, ("0",)) == {} and _gpu_environment("w0", ("0", "1")) == {}
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    assert local_gpus() == ("2", "3")  # a user's own restriction is kept
