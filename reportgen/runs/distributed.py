@@ -78,8 +78,9 @@ def execute_task(task: RunTask) -> bytes:
     worker.log_event(PROGRESS_TOPIC, {"run": task.run_id, "event": "started", "worker": worker.address})
     environment = {**task.kernel_environment, **_gpu_environment(worker.name, task.gpus)}
     with tempfile.TemporaryDirectory(prefix="reportgen-task-") as tmp:
-        root = Path(tmp)
-        notebook = root / f"{task.notebook_name}.ipynb"
+        root = Path(tmp)  # laid out like a project, so scrubbed paths read as a serial run's
+        notebook = root / "experiments" / f"{task.notebook_name}.ipynb"
+        notebook.parent.mkdir()
         notebook.write_bytes(task.notebook)
         folder = root / "results"
         folder.mkdir()
