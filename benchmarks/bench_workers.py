@@ -120,6 +120,8 @@ def main() -> None:
         "serial_seconds": [round(s, 2) for s in serial],
         "workers_seconds": [round(s, 2) for s in workers],
         "ratio_serial_over_workers": round(ratio, 3),
+        # Each repeat times serial then workers back to back: their ratio suffers less from changing load.
+        "ratio_per_repeat": [round(s / w, 3) for s, w in zip(serial, workers)],
         # The machine is shared: a 1-minute load average above the core count means other work competed.
         "load_average_before_each_repeat": load,
     }, indent=2) + "\n", encoding="utf-8")

@@ -187,9 +187,9 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
             status = json.loads(status_path.read_text(encoding="utf-8"))
             if status.get("status", "ok") != "ok":
                 raise RunFailed(status.get("message", status["status"]))
-    except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt must leave results intact too
-        if isinstance(exc, KeyboardInterrupt):
-            raise
+    except KeyboardInterrupt:
+        raise  # the caller removes the folder: an interrupted run leaves nothing taken for complete
+    except BaseException as exc:  # noqa: BLE001 - whatever stopped the notebook, the run failed
         error = exc
     record["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     record["seconds"] = round(time.perf_counter() - start, 1)
