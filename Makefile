@@ -20,12 +20,12 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[practice,$(BACKEND_EXTRA),test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[practice,$(BACKEND_EXTRA),test,dask]"
 	@touch $@
 
-## report: execute stale runs (FORCE=1 re-executes all), seed reflections, build site/
+## report: execute stale runs (FORCE=1 re-executes all; WORKERS=N on N local Dask workers), seed reflections, build site/
 report: $(STAMP)
-	$(PY) -m reportgen report $(if $(FORCE),--force)
+	$(PY) -m reportgen report $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS))
 
 ## test: the test suite
 test: $(TEST_STAMP)

@@ -20,6 +20,7 @@ from reportgen.project import Project
 
 log = logging.getLogger("reportgen")
 
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m reportgen",
@@ -31,10 +32,15 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text, description=help_text)
         if runs:
             command.add_argument("run_ids", nargs="*", metavar="RUN_ID",
-                                 help="run file names without .yaml (default: all runs)")
+                                 help="run file names without .yaml, or ids of a matrix's runs (default: all)")
         if force:
             command.add_argument("--force", action="store_true", default=bool(os.environ.get("FORCE")),
                                  help="execute even fresh runs (also FORCE=1)")
+            command.add_argument("--workers", type=_positive, metavar="N",
+                                 help="execute stale runs concurrently on a local Dask cluster of N processes")
+            command.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                                 default=os.environ.get("REPORTGEN_SCHEDULER") or None,
+                                 help="execute stale runs on an existing Dask cluster (also REPORTGEN_SCHEDULER)")
         command.add_argument("--quiet", action="store_true", help="no per-cell progress bar")
         return command
 
@@ -61,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
                           "mi_notebook.ipynb where there is none)")
     new.add_argument("--title", help="the page's title (default: from RUN_ID)")
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a number of workers must be a whole number >= 1, not {text!r}")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,9 +125,12 @@ def cmd_status(project: Project, args) -> int:
 
 def cmd_run(project: Project, args) -> int:
     from reportgen.runs import execute_stale
+    from reportgen.runs.distributed import executor_from
 
     _require_practice()
-    outcomes = execute_stale(project, _runs(project, args), force=args.force, progress=not args.quiet)
+    runs = _runs(project, args)
+    executor = executor_from(args.workers, args.scheduler)
+    outcomes = execute_stale(project, runs, force=args.force, progress=not args.quiet, executor=executor)
     if any(outcome.startswith("corrupt") for outcome in outcomes.values()):
         return EXIT_CORRUPT
     return EXIT_FAILED if any(outcome.startswith("failed") for outcome in outcomes.values()) else EXIT_OK

@@ -25,7 +25,7 @@ PRACTICE_PIPELINES = ("baseline", "advanced")
 
 def harvest_run(project: Project, run: Run) -> RunResults:
     """Read the latest successful results and the latest failure (if any) of one run."""
-    results = RunResults(id=run.id, config=run.config, status="new")
+    results = RunResults(id=run.id, config=run.config, status="new", group=run.group, matrix=run.matrix)
     folder = project.results(run.id)
     record = read_run_json(folder)
     if record and record.get("status") == "ok":

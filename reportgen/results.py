@@ -159,6 +159,8 @@ class RunResults:
     notebook: NotebookHarvest | None = None  # the executed notebook, read on its own
     records: list[Record] = field(default_factory=list)  # the Recorder's manifest, in order
     metrics: list[Metric] = field(default_factory=list)  # recorded (or derived) headline numbers
+    group: str | None = None  # the run file of a matrix run (runs of one matrix are compared together)
+    matrix: dict = field(default_factory=dict)  # a matrix run's values: dotted parameter path -> value
 
     @property
     def language(self) -> str:

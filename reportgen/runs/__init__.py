@@ -3,48 +3,95 @@
 A run is `experiments/runs/<run-id>.yaml` (schema: `runs.config`). Executing it means papermill
 runs `experiments/<notebook>.ipynb` with the run's parameters in a staging folder (`runs.execute`);
 only a successful execution is moved into `experiments/results/<run-id>/`, under one lock
-(`runs.lock`), and only when the results cache says it is stale (`runs.cache`).
+(`runs.lock`), and only when the results cache says it is stale (`runs.cache`). A run file with a
+`matrix:` gives one run per combination of values (`runs.matrix`); `--workers N` or a Dask scheduler
+executes stale runs concurrently (`runs.distributed`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reportgen.errors import ConfigError
 from reportgen.project import Project
-from reportgen.runs.config import RunFile, load_run_file
+from reportgen.runs.config import RunFile, check_against_notebook, load_run_file
+from reportgen.runs.matrix import expand
 
 
 @dataclass
 class Run:
+    """One run to execute and show: a run file, or one combination of a run file's matrix."""
+
     id: str
     path: Path
     config: RunFile
+    group: str | None = None  # the run file's name when it has a matrix (the comparison page groups by it)
+    matrix: dict[str, Any] = field(default_factory=dict)  # this run's matrix values: dotted path -> value
 
 
 def discover(project: Project, run_ids: list[str] | None = None) -> list[Run]:
-    """Load and validate run files; all problems are reported together, before anything runs."""
-    if run_ids:
-        paths = [project.run_file(run_id) for run_id in run_ids]
-    else:
-        paths = sorted(project.runs_dir.glob("*.yaml"))
-    runs, problems = [], []
+    """Load and validate run files, expand their matrices; all problems are reported together,
+    before anything runs. `run_ids` selects run files (all their runs) or single runs of a matrix."""
+    problems: list[str] = []
+    paths = _run_files(project, run_ids, problems) if run_ids else sorted(project.runs_dir.glob("*.yaml"))
+    runs = []
     for path in paths:
-        if not path.exists():
-            available = ", ".join(sorted(p.stem for p in project.runs_dir.glob("*.yaml"))) or "none"
-            problems.append(f"{path.relative_to(project.root)}: no such run; available runs: {available}.")
-            continue
         try:
             config = load_run_file(path, notebooks_dir=project.experiments)
+            variants = expand(path, config)
+            if config.matrix:  # each combination is checked against the notebook like a run file
+                variants = [dataclasses.replace(v, config=check_against_notebook(v.config, project.experiments, path))
+                            for v in variants]
         except ConfigError as exc:
             problems.append(str(exc).replace(str(project.root) + os.sep, ""))
             continue
-        runs.append(Run(id=path.stem, path=path, config=config))
+        group = path.stem if config.matrix else None
+        runs += [Run(v.id, path, v.config, group, v.values) for v in variants]
+    problems += _duplicate_ids(runs)
+    if run_ids and not problems:
+        runs = _select(runs, run_ids, problems)
     if problems:
         raise ConfigError("\n".join(problems))
     return runs
+
+
+def _run_files(project: Project, run_ids: list[str], problems: list[str]) -> list[Path]:
+    """The run files that hold the requested runs: `<id>.yaml`, or the matrix file `<stem>.yaml`
+    whose runs are named `<stem>-...`."""
+    available = sorted(project.runs_dir.glob("*.yaml"))
+    paths = []
+    for run_id in run_ids:
+        holders = [p for p in available if p.stem == run_id] or \
+                  [p for p in available if run_id.startswith(p.stem + "-")]
+        if not holders:
+            names = ", ".join(p.stem for p in available) or "none"
+            problems.append(f"{project.run_file(run_id).relative_to(project.root)}: no such run; "
+                            f"available runs: {names}.")
+        paths += [p for p in holders if p not in paths]
+    return paths
+
+
+def _select(runs: list[Run], run_ids: list[str], problems: list[str]) -> list[Run]:
+    selected = [run for run in runs if run.id in run_ids or run.path.stem in run_ids]
+    known = {run.id for run in runs} | {run.path.stem for run in runs}
+    for run_id in run_ids:
+        if run_id not in known:
+            problems.append(f"{run_id}: no such run; the matrices give: "
+                            + ", ".join(run.id for run in runs if run.group) + ".")
+    return selected
+
+
+def _duplicate_ids(runs: list[Run]) -> list[str]:
+    """Two run files must not give the same run id (e.g. `grid-a.yaml` and a matrix `grid.yaml`)."""
+    files: dict[str, list[str]] = {}
+    for run in runs:
+        files.setdefault(run.id, []).append(run.path.name)
+    return [f"run id {run_id!r} is given by several run files ({', '.join(names)}); rename one."
+            for run_id, names in files.items() if len(names) > 1]
 
 
 

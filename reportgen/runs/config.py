@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -62,6 +62,9 @@ class RunFile(_Strict):
     # schema's model (the practice) or the plain dict.
     parameters: Any = Field(default_factory=dict)
     _declared: frozenset[str] | None = PrivateAttr(None)
+    matrix: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
+        default_factory=dict, description="parameter path -> values: one run per combination "
+                                          "(expanded by reportgen.runs.matrix)")
 
     @field_validator("parameters", mode="before")
     @classmethod
@@ -103,7 +106,7 @@ def load_run_file(path: Path, notebooks_dir: Path | None = None) -> RunFile:
     except ValidationError as exc:
         raise ConfigError(f"{path}: invalid run file; " + "; ".join(schema_problems(exc)) + ".") from None
     if notebooks_dir is not None:
-        run = _checked_against_notebook(run, Path(notebooks_dir), path)
+        run = check_against_notebook(run, Path(notebooks_dir), path)
     return run
 
 
@@ -122,7 +125,9 @@ def _read_yaml(path: Path) -> dict:
     return raw
 
 
-def _checked_against_notebook(run: RunFile, notebooks_dir: Path, path: Path) -> RunFile:
+def check_against_notebook(run: RunFile, notebooks_dir: Path, path: Path) -> RunFile:
+    """The run with its parameters checked against its notebook: typed by the notebook's schema
+    (the practice) or by its parameters cell; raise ConfigError naming the file and the field."""
     notebook = notebooks_dir / f"{run.notebook}.ipynb"
     if not notebook.is_file():
         available = sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))

@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING
 from reportgen.errors import RunFailed
 from reportgen.project import Project
 from reportgen.record import write_json
-from reportgen.runs.cache import cache_components, cache_key, notebook_parameters, run_library_versions, state_of
+from reportgen.results import read_run_json
+from reportgen.runs.cache import (cache_components, cache_key, library_versions, notebook_parameters,
+                                  run_library_versions, state_of)
 from reportgen.runs.lock import results_lock
 from reportgen.runs.paths import injected_paths
 from reportgen.scrub import Scrubber
@@ -167,13 +169,17 @@ def _failure_details(notebook: Path) -> tuple[int | None, str]:
     return None, ""
 
 
-def _timeout_summary(run: "Run") -> str:
-    return (f"a cell ran longer than the run's time limit (timeout_minutes: {run.config.timeout_minutes:g}) "
-            f"and was stopped; raise timeout_minutes in experiments/runs/{run.id}.yaml if it needs longer")
+def _timeout_summary(record: dict) -> str:
+    return (f"a cell ran longer than the run's time limit (timeout_minutes: {record['timeout_minutes']:g}) "
+            f"and was stopped; raise timeout_minutes in the run file if it needs longer")
 
 
-def _staging_dir(project: Project, run_id: str) -> Path:
-    return project.results_dir / f".staging-{run_id}-{os.getpid()}"
+def staging_dir(project: Project, run_id: str) -> Path:
+    """A new, empty folder beside the results, where a run's results are assembled."""
+    staging = project.results_dir / f".staging-{run_id}-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    return staging
 
 
 def _replace_folder(new: Path, target: Path) -> None:
@@ -185,97 +191,129 @@ def _replace_folder(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def execute(project: Project, run: "Run", components: dict[str, str] | None = None,
-            progress: bool = True) -> dict:
-    """Execute one run's notebook; on success its results replace the previous ones.
-
-    Returns the run record (the content of run.json). Raises RunFailed on failure, after
-    keeping the partial notebook and the error in `<run-id>.failed/`.
-    """
-    import papermill
-
-    paths = injected_paths(run.config.parameters, project.root)
+def run_record(project: Project, run: "Run", components: dict[str, str] | None = None) -> dict:
+    """The part of run.json the submitting process knows: which run, its cache key, its parameters
+    (paths made absolute from the project root), its time limit and the libraries it depends on."""
     components = components or cache_components(project, run)
-    project.results_dir.mkdir(parents=True, exist_ok=True)
-    staging = _staging_dir(project, run.id)
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    scrubber = Scrubber(project.root, {str(staging): "."})
-    parameters = {**notebook_parameters(run), **paths}
-    record = {
+    return {
         "run_id": run.id,
         "status": "running",
         "notebook": run.config.notebook,
         "title": run.config.title,
         "cache_key": cache_key(components),
         "cache_components": components,
-        "parameters": parameters,
-        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "parameters": {**notebook_parameters(run), **injected_paths(run.config.parameters, project.root)},
+        "timeout_minutes": run.config.timeout_minutes,
         "libraries": run_library_versions(run),
-        "python": platform.python_version(),
-        "platform": f"{platform.system()} {platform.machine()}",
-        "device": device_description(),
         "git_commit": git_commit(project.root),
     }
-    write_json(staging / "run.json", record)
+
+
+def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: dict[str, str],
+               root: Path, progress: bool = True) -> dict:
+    """Execute `notebook` with papermill in the empty `folder`; leave there the results and run.json.
+
+    Does not raise when the notebook fails: the returned record (also in `folder/run.json`) says
+    'ok' or 'failed'. `root` is the project (or a worker's task folder): its path is scrubbed.
+    The kernel's own output (TensorFlow's log lines) goes to `folder/notebook.log`, not the terminal.
+    """
+    import papermill
+
+    scrubber = Scrubber(root, {str(folder): "."})
+    here = library_versions()  # the versions where it runs, for the libraries the run depends on
+    record = {**record, "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+              "libraries": {name: here.get(name, version) for name, version in record["libraries"].items()},
+              "python": platform.python_version(), "platform": f"{platform.system()} {platform.machine()}",
+              "device": device_description()}
+    write_json(folder / "run.json", record)
     start = time.perf_counter()
-    output = staging / "notebook.ipynb"
+    output = folder / "notebook.ipynb"
     error: BaseException | None = None
     try:
-        stage_lines = StageLines(run.id, staging / "timings.json")
-        with _notebook_log(staging / "notebook.log", stage_lines), _environment(KERAS_BACKEND=run.config.backend):
+        stage_lines = StageLines(record["run_id"], folder / "timings.json")
+        with _notebook_log(folder / "notebook.log", stage_lines), _environment(**kernel_environment):
             papermill.execute_notebook(
-                str(project.notebook(run.config.notebook)), str(output),
-                parameters=parameters, cwd=str(staging), kernel_name=ensure_kernel(),
-                progress_bar=progress, log_output=True, report_mode=False,
-                execution_timeout=max(1, round(run.config.timeout_minutes * 60)),
-                kernel_manager_class=kernel_writing_to(staging / "notebook.log"),
+                str(notebook), str(output), parameters=record["parameters"], cwd=str(folder),
+                kernel_name=ensure_kernel(), progress_bar=progress, log_output=True, report_mode=False,
+                execution_timeout=max(1, round(record["timeout_minutes"] * 60)),
+                kernel_manager_class=kernel_writing_to(folder / "notebook.log"),
             )
-        status_path = staging / "status.json"
+        status_path = folder / "status.json"
         if status_path.exists():  # the notebook can report a failure it caught (e.g. NaN loss)
             status = json.loads(status_path.read_text(encoding="utf-8"))
             if status.get("status", "ok") != "ok":
                 raise RunFailed(status.get("message", status["status"]))
-    except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt must leave results intact too
+    except KeyboardInterrupt:
+        raise  # the caller removes the folder: an interrupted run leaves nothing taken for complete
+    except BaseException as exc:  # noqa: BLE001 - whatever stopped the notebook, the run failed
         error = exc
     record["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     record["seconds"] = round(time.perf_counter() - start, 1)
-    if error is None:
-        record["status"] = "ok"
-        write_json(staging / "run.json", record)
-        scrubber.folder(staging)
-        _replace_folder(staging, project.results(run.id))
-        shutil.rmtree(project.failed_results(run.id), ignore_errors=True)
+    record["status"] = "ok"
+    if error is not None:
+        cell, summary = _failure_details(output)
+        if isinstance(error, TimeoutError):  # nbclient's CellTimeoutError: a hung or too slow cell
+            summary = _timeout_summary(record)  # the notebook shows the interrupted cell (KeyboardInterrupt)
+        record.update(status="failed", failed_cell=cell,
+                      error_summary=scrubber.text(summary or f"{type(error).__name__}: {error}"),
+                      error_tail=scrubber.text(_tail(str(error), 20)))
+    write_json(folder / "run.json", record)
+    scrubber.folder(folder)
+    return record
+
+
+def place(project: Project, run_id: str, folder: Path) -> dict:
+    """Move an executed run's folder into place (the caller holds the results lock).
+
+    A success replaces the previous results and clears the last failure; a failure goes to
+    `<run-id>.failed/` and raises RunFailed, leaving the last good results as they were.
+    """
+    record = read_run_json(folder) or {}
+    if record.get("status") == "ok":
+        _replace_folder(folder, project.results(run_id))
+        shutil.rmtree(project.failed_results(run_id), ignore_errors=True)
         return record
-    if isinstance(error, KeyboardInterrupt):
-        shutil.rmtree(staging, ignore_errors=True)
-        raise error
-    cell, summary = _failure_details(output)
-    if isinstance(error, TimeoutError):  # nbclient's CellTimeoutError: a hung or too slow cell
-        summary = _timeout_summary(run)  # the notebook shows the interrupted cell (KeyboardInterrupt)
-    message = summary or f"{type(error).__name__}: {error}"
-    record.update(status="failed", failed_cell=cell, error_summary=scrubber.text(message),
-                  error_tail=scrubber.text(_tail(str(error), 20)))
-    write_json(staging / "run.json", record)
-    scrubber.folder(staging)
-    _replace_folder(staging, project.failed_results(run.id))
+    _replace_folder(folder, project.failed_results(run_id))
     # The terminal gets the real paths; only what is published is scrubbed.
-    raise RunFailed(f"{message} (see {project.failed_results(run.id) / 'notebook.log'})") from None
+    raise RunFailed(f"{record.get('error_summary', 'the run left no run record')} "
+                    f"(see {project.failed_results(run_id) / 'notebook.log'})")
+
+
+def execute(project: Project, run: "Run", components: dict[str, str] | None = None,
+            progress: bool = True) -> dict:
+    """Execute one run's notebook here; on success its results replace the previous ones.
+
+    Returns the run record (the content of run.json). Raises RunFailed on failure, after
+    keeping the partial notebook and the error in `<run-id>.failed/`.
+    """
+    record = run_record(project, run, components)  # checks the paths before anything starts
+    project.results_dir.mkdir(parents=True, exist_ok=True)
+    staging = staging_dir(project, run.id)
+    try:
+        execute_in(staging, project.notebook(run.config.notebook), record,
+                   {"KERAS_BACKEND": run.config.backend}, project.root, progress)
+    except KeyboardInterrupt:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return place(project, run.id, staging)
 
 
 def _tail(text: str, lines: int) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def execute_stale(project: Project, runs: list["Run"], force: bool = False,
-                  progress: bool = True) -> dict[str, str]:
+def execute_stale(project: Project, runs: list["Run"], force: bool = False, progress: bool = True,
+                  executor=None) -> dict[str, str]:
     """Execute every run that is not fresh (all with `force`); returns run id -> outcome.
 
     Outcomes: 'cached', 'ok', 'failed: <summary>' or 'corrupt: <message>' (a damaged results folder
-    is left alone unless forced). A failure does not stop the other runs.
+    is left alone unless forced). A failure does not stop the other runs. `executor` (e.g.
+    `runs.distributed.DaskExecutor`) executes the stale runs elsewhere and concurrently; without it
+    they execute here, one after another.
     """
     outcomes = {}
     with results_lock(project):
+        stale = []
         for run in runs:
             state = state_of(project, run)
             if state.state == "corrupt" and not force:
@@ -287,13 +325,23 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False,
                 outcomes[run.id] = "cached"
                 continue
             log.info("%s: executing %s.ipynb (%s)", run.id, run.config.notebook, state.reason)
-            started = time.perf_counter()
-            try:
-                execute(project, run, progress=progress)
-            except RunFailed as exc:
-                log.error("%s: FAILED after %.0f s: %s", run.id, time.perf_counter() - started, exc)
-                outcomes[run.id] = f"failed: {exc}"
-                continue
-            log.info("%s: done in %.0f s", run.id, time.perf_counter() - started)
-            outcomes[run.id] = "ok"
+            stale.append(run)
+        if stale:
+            outcomes.update(executor(project, stale) if executor else _execute_here(project, stale, progress))
+    return {run.id: outcomes[run.id] for run in runs}
+
+
+def _execute_here(project: Project, runs: list["Run"], progress: bool) -> dict[str, str]:
+    outcomes = {}
+    for run in runs:
+        log.info("%s: started here", run.id)
+        started = time.perf_counter()
+        try:
+            execute(project, run, progress=progress)
+        except RunFailed as exc:
+            log.error("%s: FAILED after %.0f s: %s", run.id, time.perf_counter() - started, exc)
+            outcomes[run.id] = f"failed: {exc}"
+            continue
+        log.info("%s: done in %.0f s", run.id, time.perf_counter() - started)
+        outcomes[run.id] = "ok"
     return outcomes
