@@ -19,10 +19,16 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
-def write_notebook(path: Path, *code_cells: str, parameters: str = "") -> Path:
-    """A notebook whose first code cell is papermill's 'parameters' cell."""
+PRACTICE_SCHEMA = "reportgen.practice.config:RunParameters"
+
+
+def write_notebook(path: Path, *code_cells: str, parameters: str = "", schema: str | None = None) -> Path:
+    """A notebook whose first code cell is papermill's 'parameters' cell; `schema` names the typed
+    schema its parameters are checked against (as the practice's notebook does in its metadata)."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if schema:
+        nb.metadata["reportgen"] = {"parameters_schema": schema}
     params = nbformat.v4.new_code_cell(textwrap.dedent(parameters) or "language = 'es'\nepochs = 1")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [nbformat.v4.new_markdown_cell("# Notebook de prueba"), params]

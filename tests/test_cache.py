@@ -49,7 +49,7 @@ def test_page_fields_keep_it_fresh(executed):
 
 def test_backend_change_makes_it_stale(executed):
     write_run(executed.root, "demo", backend="jax")
-    assert _state(executed).changed == ["parameters"]
+    assert "parameters" in _state(executed).changed  # and the libraries: the backend's own
 
 
 def test_notebook_code_change_makes_it_stale(executed):

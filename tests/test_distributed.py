@@ -21,7 +21,8 @@ from reportgen.errors import EXIT_FAILED
 from reportgen.project import Project
 from reportgen.runs import discover, state_of
 
-from conftest import RECORDING_CELL, REPO, write_notebook, write_run
+from conftest import PRACTICE_SCHEMA, RECORDING_CELL, REPO, write_notebook, write_run
+
 
 pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow
@@ -35,7 +36,9 @@ def _matrix_project(root: Path) -> Path:
     (root / "experiments" / "runs").mkdir(parents=True)
     for folder in ("templates",):
         (root / folder).symlink_to(REPO / folder)
-    write_notebook(root / "experiments" / "tiny.ipynb", RECORDING_CELL)
+    (root / "mkdocs.yml").symlink_to(REPO / "mkdocs.yml")
+    write_notebook(root / "experiments" / "tiny.ipynb", RECORDING_CELL, schema=PRACTICE_SCHEMA,
+                   parameters="training = {}")
     write_run(root, "grid", matrix={"training.seeds": [[0], [1]]})
     return root
 
@@ -45,14 +48,14 @@ def serial(tmp_path_factory) -> Path:
     """The reference: the matrix executed here, one run after another, and rendered."""
     root = _matrix_project(tmp_path_factory.mktemp("serial") / "portfolio")
     assert main(["--project", str(root), "run", "--quiet"]) == 0
-    assert main(["--project", str(root), "render"]) == 0
+    assert main(["--project", str(root), "render", "--out", str(root / "rendered")]) == 0
     return root
 
 
 def _site_view(root: Path) -> dict[str, object]:
     """The rendered pages and results, without what differs between two executions (times)."""
     view: dict[str, object] = {}
-    for base in ("docs", "experiments/results"):
+    for base in ("rendered", "experiments/results"):
         for path in sorted((root / base).rglob("*")):
             name = path.relative_to(root).as_posix()
             if not path.is_file() or path.name.startswith(".") or path.suffix in (".ipynb", ".log"):
@@ -68,7 +71,7 @@ def _site_view(root: Path) -> dict[str, object]:
 
 
 def _assert_same_site(root: Path, serial: Path) -> None:
-    assert main(["--project", str(root), "render"]) == 0
+    assert main(["--project", str(root), "render", "--out", str(root / "rendered")]) == 0
     mine, reference = _site_view(root), _site_view(serial)
     assert sorted(mine) == sorted(reference)
     assert "experiments/results/grid-1/figures/curves.png" in mine

@@ -13,7 +13,14 @@ from reportgen.project import Project
 from reportgen.runs import discover, state_of
 from reportgen.runs.matrix import variant_ids
 
-from conftest import write_run
+from conftest import PRACTICE_SCHEMA, RECORDING_CELL, write_notebook, write_run
+
+
+@pytest.fixture(autouse=True)
+def _tiny_takes_the_practice_parameters(project):
+    """Matrices vary the practice's parameters: the tiny notebook declares the practice's schema here."""
+    write_notebook(project / "experiments" / "tiny.ipynb", RECORDING_CELL, schema=PRACTICE_SCHEMA,
+                   parameters="data = {}\naugmentation = {}\nmodel = {}\ntraining = {}\nevaluation = {}\nexplanations = {}")
 
 GRID = {"model.backbone": ["small_cnn", "mobilenetv2"], "training.seeds": [[0], [1, 2]]}
 
@@ -92,10 +99,10 @@ def test_each_combination_has_its_own_cache_entry_and_page_and_the_comparison_gr
     write_run(project, "grid", matrix={"training.seeds": [[0], [1], [2]]})   # one more value
     assert [state_of(proj, run).state for run in discover(proj)] == ["fresh", "fresh", "new"]
 
-    assert main(["--project", str(project), "render"]) == 0
-    comparison = (project / "docs" / "comparacion.md").read_text()
+    assert main(["--project", str(project), "render", "--out", str(project / "rendered")]) == 0
+    comparison = (project / "rendered" / "comparacion.md").read_text()
     group = comparison[comparison.index("### Matriz `grid`"):]
     assert [line.split("|")[1].strip() for line in group.splitlines() if line.startswith("| [")] == \
         ["[grid-0](runs/grid-0/index.md)", "[grid-1](runs/grid-1/index.md)", "[grid-2](runs/grid-2/index.md)"]
     assert "<code>[2]</code>" in group and "sin ejecutar" in group
-    assert "training.seeds=[1]" in (project / "docs" / "runs" / "grid-1" / "index.md").read_text()
+    assert "training.seeds=[1]" in (project / "rendered" / "runs" / "grid-1" / "index.md").read_text()

@@ -19,23 +19,15 @@ RANDOMISATION_IMAGES = 8  # images per draw and step (Integrated Gradients there
 
 @dataclass
 class Practice:
-    """One execution of the practice: its parameters, where it records, and the page language."""
+    """One execution of the practice: its parameters and where it records (numbers, never words)."""
 
     params: RunParameters
     recorder: Recorder
-    language: str = "es"
 
     @classmethod
-    def from_notebook(cls, language: str = "es", output_dir: str = ".", **sections) -> "Practice":
+    def from_notebook(cls, output_dir: str = ".", **sections) -> "Practice":
         """Build from the notebook's parameter variables (validated again: notebooks can be run by hand)."""
-        return cls(RunParameters.model_validate(sections), Recorder(output_dir), language)
-
-    @property
-    def es(self) -> bool:
-        return self.language == "es"
-
-    def say(self, es: str, en: str) -> str:
-        return es if self.es else en
+        return cls(RunParameters.model_validate(sections), Recorder(output_dir))
 
     def stage(self, key: str):
         """Time a stage under its key (data, pipelines, ...); the page names it in its own language."""

@@ -19,7 +19,7 @@ from typing import Any
 from reportgen.errors import ConfigError
 from reportgen.project import Project
 from reportgen.runs.config import RunFile, check_against_notebook, load_run_file
-from reportgen.runs.matrix import expand
+from reportgen.runs.matrix import Variant, expand, label
 
 
 @dataclass
@@ -44,8 +44,7 @@ def discover(project: Project, run_ids: list[str] | None = None) -> list[Run]:
             config = load_run_file(path, notebooks_dir=project.experiments)
             variants = expand(path, config)
             if config.matrix:  # each combination is checked against the notebook like a run file
-                variants = [dataclasses.replace(v, config=check_against_notebook(v.config, project.experiments, path))
-                            for v in variants]
+                variants = [_checked_variant(v, project, path) for v in variants]
         except ConfigError as exc:
             problems.append(str(exc).replace(str(project.root) + os.sep, ""))
             continue
@@ -57,6 +56,16 @@ def discover(project: Project, run_ids: list[str] | None = None) -> list[Run]:
     if problems:
         raise ConfigError("\n".join(problems))
     return runs
+
+
+def _checked_variant(variant: Variant, project: Project, path: Path) -> Variant:
+    """One combination of a matrix, its parameters checked against the notebook."""
+    try:
+        return dataclasses.replace(variant, config=check_against_notebook(variant.config, project.experiments, path))
+    except ConfigError as exc:
+        problem = str(exc).removeprefix(f"{path}: ")
+        raise ConfigError(f"{path}: field 'matrix': the combination {label(variant.values)} makes the run "
+                          f"invalid ({problem})") from None
 
 
 def _run_files(project: Project, run_ids: list[str], problems: list[str]) -> list[Path]:

@@ -254,19 +254,21 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
         cell, summary = _failure_details(output)
         if isinstance(error, TimeoutError):  # nbclient's CellTimeoutError: a hung or too slow cell
             summary = _timeout_summary(record)  # the notebook shows the interrupted cell (KeyboardInterrupt)
-        record.update(status="failed", failed_cell=cell,
-                      error_summary=scrubber.text(summary or f"{type(error).__name__}: {error}"),
-                      error_tail=scrubber.text(_tail(str(error), 20)))
-    write_json(folder / "run.json", record)
+        record.update(status="failed", failed_cell=cell, error_summary=summary or f"{type(error).__name__}: {error}",
+                      error_tail=_tail(str(error), 20))
+    # What is published is scrubbed; the returned record keeps the real paths for the terminal.
+    write_json(folder / "run.json", {**record, **{key: scrubber.text(record[key])
+                                                 for key in ("error_summary", "error_tail") if key in record}})
     scrubber.folder(folder)
     return record
 
 
-def place(project: Project, run_id: str, folder: Path) -> dict:
+def place(project: Project, run_id: str, folder: Path, summary: str | None = None) -> dict:
     """Move an executed run's folder into place (the caller holds the results lock).
 
     A success replaces the previous results and clears the last failure; a failure goes to
-    `<run-id>.failed/` and raises RunFailed, leaving the last good results as they were.
+    `<run-id>.failed/` and raises RunFailed (with `summary`, the unscrubbed error, where known),
+    leaving the last good results as they were.
     """
     record = read_run_json(folder) or {}
     if record.get("status") == "ok":
@@ -275,7 +277,7 @@ def place(project: Project, run_id: str, folder: Path) -> dict:
         return record
     _replace_folder(folder, project.failed_results(run_id))
     # The terminal gets the real paths; only what is published is scrubbed.
-    raise RunFailed(f"{record.get('error_summary', 'the run left no run record')} "
+    raise RunFailed(f"{summary or record.get('error_summary', 'the run left no run record')} "
                     f"(see {project.failed_results(run_id) / 'notebook.log'})")
 
 
@@ -290,12 +292,12 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
     project.results_dir.mkdir(parents=True, exist_ok=True)
     staging = staging_dir(project, run.id)
     try:
-        execute_in(staging, project.notebook(run.config.notebook), record,
-                   {"KERAS_BACKEND": run.config.backend}, project.root, progress)
+        executed = execute_in(staging, project.notebook(run.config.notebook), record,
+                              {"KERAS_BACKEND": run.config.backend}, project.root, progress)
     except KeyboardInterrupt:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return place(project, run.id, staging)
+    return place(project, run.id, staging, summary=executed.get("error_summary"))
 
 
 def _tail(text: str, lines: int) -> str:

@@ -43,9 +43,11 @@ def expand(path: Path, config: RunFile) -> list[Variant]:
     """The runs of one run file: itself without a matrix, one per combination with one."""
     if not config.matrix:
         return [Variant(path.stem, config)]
-    defaults = config.model_dump(mode="json")["parameters"]
-    for dotted in config.matrix:
-        _check_path(path, defaults, dotted)
+    if hasattr(config.parameters, "model_dump"):  # a schema (the practice): its paths are known
+        defaults = config.parameters.model_dump(mode="json")
+        for dotted in config.matrix:
+            _check_path(path, defaults, dotted)
+    # Other notebooks: each combination is checked against the notebook's parameters cell (discover).
     combinations = [dict(zip(config.matrix, values)) for values in itertools.product(*config.matrix.values())]
     ids = variant_ids(path.stem, combinations)
     return [Variant(run_id, _variant_config(path, config, values), values)
