@@ -23,7 +23,7 @@ def run_with_learning_rate(tmp_path, learning_rate: float, seeds: list[int]):
                 "schedule": "constant", "seeds": seeds, "lr_sweep": None}
     write_run(root, "diverges", notebook="augmentation_xai", parameters={**TINY_PARAMETERS, "training": training})
     status = main(["--project", str(root), "run", "--quiet"])
-    assert main(["--project", str(root), "render", "--quiet"]) == 0
+    assert main(["--project", str(root), "render", "--quiet", "--out", str(root / "rendered")]) == 0
     return root, status
 
 
@@ -36,7 +36,7 @@ def test_a_run_where_every_seed_diverges_fails_with_the_divergence_as_its_error(
     protocol = json.loads((failed / "protocol.json").read_text())
     assert [(d["pipeline"], d["seed"]) for d in protocol["diverged"]] == [("baseline", 0), ("advanced", 0)]
     assert not (failed / "metrics.json").exists()  # no later stage ran on models that did not finish
-    page = (root / "docs" / "runs" / "diverges" / "index.md").read_text()
+    page = (root / "rendered" / "runs" / "diverges" / "index.md").read_text()
     assert "'baseline', seed 0: epoch 1" in page
 
 
@@ -50,9 +50,9 @@ def test_a_diverged_seed_is_reported_and_the_finished_seeds_make_the_results(tmp
     for pipeline, report in metrics["pipelines"].items():
         lost = {d["seed"] for d in diverged if d["pipeline"] == pipeline}
         assert {seed["seed"] for seed in report["seeds"]} == {0, 1, 2} - lost
-    page = (root / "docs" / "runs" / "diverges" / "index.md").read_text()
+    page = (root / "rendered" / "runs" / "diverges" / "index.md").read_text()
     for d in diverged:
         pipeline = {"baseline": "baseline", "advanced": "avanzado"}[d["pipeline"]]
         assert (f"La semilla {d['seed']} del pipeline {pipeline} divergió (pérdida NaN) en la época {d['epoch']}, "
                 f"con learning rate 10000") in page
-    assert (root / "docs" / "runs" / "diverges" / "figures" / "curves.png").exists()
+    assert (root / "rendered" / "runs" / "diverges" / "figures" / "curves.png").exists()

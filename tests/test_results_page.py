@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +15,7 @@ from reportgen.cli import main
 from reportgen.practice import evaluation as ev
 from reportgen.record import write_json
 
-from conftest import write_run
+from conftest import PRACTICE_SCHEMA, write_notebook, write_run
 
 CLASSES = [f"flor_{i}" for i in range(6)]
 PRESENT = 4  # the test split holds classes 0-3 only
@@ -47,7 +48,10 @@ def record_results(folder, accuracy: dict) -> None:
     per_model = {p: [model_result(p, s, accuracy[p], rng) for s in seeds] for p, seeds in SEEDS.items()}
     folder.mkdir(parents=True)
     write_json(folder / "run.json", {"status": "ok", "finished": "2026-11-24T00:00:00", "seconds": 10})
+    nbformat.write(nbformat.v4.new_notebook(), str(folder / "notebook.ipynb"))  # a results folder has its notebook
     write_json(folder / "metrics.json", ev.build_report(per_model, CLASSES))
+    write_json(folder / "pipelines.json", {"baseline": [{"op": "flip", "mode": "horizontal"}], "advanced": [],
+                                           "mixup": None, "cutmix": None, "preset": "natural", "risks": []})
     write_json(folder / "per_image.json", ev.per_image_record(per_model))
     write_json(folder / "protocol.json", {
         "settings": {"backbone": "small_cnn", "epochs": 3, "optimizer": "adam", "learning_rate": 0.002,
@@ -63,13 +67,20 @@ def record_results(folder, accuracy: dict) -> None:
     history.to_csv(folder / "history.csv", index=False)
 
 
+def project_of(folder):
+    """The project of a rendered run folder (<project>/rendered/runs/<id>): the reflection is seeded in its docs/."""
+    return folder.parents[2]
+
+
 @pytest.fixture
 def rendered(project):
     def render(language: str, accuracy: dict):
-        write_run(project, "numbers", language=language)
+        write_notebook(project / "experiments" / "practice.ipynb", schema=PRACTICE_SCHEMA,
+                       parameters="training = {}")  # the practice's parameters, typed by its schema
+        write_run(project, "numbers", notebook="practice", language=language)
         record_results(project / "experiments" / "results" / "numbers", accuracy)
-        assert main(["--project", str(project), "render", "--quiet"]) == 0
-        folder = project / "docs" / "runs" / "numbers"
+        assert main(["--project", str(project), "render", "--quiet", "--out", str(project / "rendered")]) == 0
+        folder = project / "rendered" / "runs" / "numbers"
         return folder, (folder / "index.md").read_text(encoding="utf-8")
     return render
 
@@ -93,7 +104,7 @@ def test_macro_metrics_say_which_classes_they_average(rendered):
 def test_a_diverged_seed_is_on_the_page_and_in_the_reflection(rendered):
     folder, page = rendered("es", {"baseline": 0.6, "advanced": 0.7})
     assert "La semilla 1 del pipeline avanzado divergió (pérdida NaN) en la época 2, con learning rate 0.5" in page
-    reflection = (folder / "reflexion.md").read_text()
+    reflection = (project_of(folder) / "docs" / "runs" / "numbers" / "reflexion.md").read_text()
     assert "El pipeline avanzado cambió la accuracy de test en " in reflection and "(IC 95 % [" in reflection
     assert "La semilla 1 del pipeline avanzado divergió en la época 2" in reflection
     assert (folder / "figures" / "curves.png").exists()  # drawn at render time from history.csv
@@ -106,4 +117,4 @@ def test_the_same_numbers_read_in_english(rendered):
     assert "Seed 1 of the advanced pipeline diverged (NaN loss) in epoch 2, at learning rate 0.5" in page
     for word in ("semilla", "concluyente", "promedian", "Mejora"):
         assert word not in page
-    assert "The advanced pipeline changed test accuracy by +" in (folder / "reflexion.md").read_text()
+    assert "The advanced pipeline changed test accuracy by +" in (project_of(folder) / "docs" / "runs" / "numbers" / "reflexion.md").read_text()
