@@ -75,6 +75,8 @@ def test_one_seed_is_always_inconclusive():
     assert accuracy.verdict == "inconclusive" and accuracy.interval.low > 0
     assert "at least 3 seeds" in rules.sentence(accuracy, "en")
     assert "al menos 3 semillas" in rules.sentence(accuracy, "es")
+    # the interval excludes zero here, so the reason given is the single seed, not the interval
+    assert "includes zero" not in rules.sentence(accuracy, "en") and "1 seed ×" in rules.sentence(accuracy, "en")
 
 
 # ------------------------------------------------------------ crafted numbers

@@ -264,7 +264,10 @@ def sentence(reading: Reading, language: str) -> str:
     text = words["sentence"].format(
         subject=subject, before=_percent(reading.before, language), after=_percent(reading.after, language),
         difference=_points(i.difference, language, sign=True), low=_points(i.low, language),
-        high=_points(i.high, language), seeds=reading.seeds, images=reading.images)
+        high=_points(i.high, language), images=reading.images,
+        seeds=words["seed_count"]["one" if reading.seeds == 1 else "many"].format(seeds=reading.seeds))
+    if not reading.estimate.measured_training_noise:  # inconclusive whatever the interval says
+        return text + " " + words["one_seed_verdict"] + " " + words["one_seed"].format(seeds=MIN_SEEDS)
     actor = words["actors"][reading.comparison]
     text += " " + words["verdict"][reading.verdict].format(actor=actor)
     if reading.verdict == "inconclusive":
@@ -273,8 +276,6 @@ def sentence(reading: Reading, language: str) -> str:
 
 
 def _needed_text(reading: Reading, words: dict) -> str:
-    if not reading.estimate.measured_training_noise:
-        return words["one_seed"].format(seeds=MIN_SEEDS)
     more = needed(reading.estimate)
     seeds, images = more["seeds"], more["images"]
     if seeds is None and images is None:
