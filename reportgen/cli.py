@@ -175,12 +175,12 @@ def cmd_report(project: Project, args) -> int:
     from reportgen.harvest import harvest_all
     from reportgen.runs import discover
 
-    discover(project)  # every run file is validated before anything runs
-    selected = _runs(project, args)
+    discover(project, check_notebooks=not args.no_execute)  # every run file is validated before anything runs
     status = EXIT_OK
     if not args.no_execute:
+        selected = _runs(project, args)
         status = cmd_run(project, argparse.Namespace(**{**vars(args), "run_ids": [r.id for r in selected]}))
-    _seed_reflections(project, harvest_all(project, discover(project)))
+    _seed_reflections(project, harvest_all(project, discover(project, check_notebooks=False)))
     build_status = cmd_build(project, args)  # the plugin renders every run, not only those executed now
     log.info("report finished in %.0f s", time.perf_counter() - started)
     return max(status, build_status)

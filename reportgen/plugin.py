@@ -64,7 +64,7 @@ class ReportgenPlugin(BasePlugin[ReportgenConfig]):
         from jinja2 import TemplateError
 
         try:
-            runs = harvest_all(project, discover(project))
+            runs = harvest_all(project, discover(project, check_notebooks=False))
             return Renderer(project, language=language).files(runs)
         except ReportgenError as exc:
             raise PluginError(f"reportgen: {exc}") from None

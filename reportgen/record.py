@@ -24,9 +24,14 @@ import contextlib
 import io
 import json
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
+
+# Where a run's results go: reportgen sets it for the kernel, which runs in the notebook's own folder
+# (as in Jupyter, so a notebook reads the files beside it); by hand, the current folder.
+RESULTS_DIR_VARIABLE = "REPORTGEN_RESULTS_DIR"
 
 RECORDS = "records.json"  # the ordered manifest of figures, tables and metrics (reportgen.results)
 FIGURE_DPI = 110
@@ -76,7 +81,7 @@ class Recorder:
 
         from reportgen.record import Recorder
 
-        rec = Recorder()                                  # the run's results folder
+        rec = Recorder()                                  # the run's results folder (REPORTGEN_RESULTS_DIR)
         with rec.stage("Entrenamiento"):                  # timed; a row of 'Actividades'
             history = model.fit(...)
             rec.figure(fig, "curvas", caption="Loss por época")    # named figure with caption
@@ -88,8 +93,8 @@ class Recorder:
     in; metrics with the same name (and group) across runs line up on the comparison page.
     """
 
-    def __init__(self, output_dir: str | Path = "."):
-        self.dir = Path(output_dir)
+    def __init__(self, output_dir: str | Path | None = None):
+        self.dir = Path(output_dir or os.environ.get(RESULTS_DIR_VARIABLE, "."))
         (self.dir / "figures").mkdir(parents=True, exist_ok=True)
         self._timings: list[dict] = []
         self._stage: str | None = None

@@ -170,5 +170,15 @@ class RunResults:
     def title(self) -> str:
         return self.config.title
 
+    @property
+    def parameters(self) -> dict:
+        """The parameters the run executed with (run.json, defaults filled in); before a first
+        execution, the run file's own."""
+        executed = self.record.get("parameters")
+        if isinstance(executed, dict):
+            return executed
+        declared = self.config.parameters
+        return declared.model_dump(mode="json") if hasattr(declared, "model_dump") else dict(declared)
+
     def figure(self, name: str) -> Figure | None:
         return self.figures.get(name)

@@ -44,7 +44,7 @@ from reportgen.record import Recorder
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-rec = Recorder(".")
+rec = Recorder()
 with rec.stage("Datos"):
     time.sleep(0.01)
     rec.json("notes", {"dataset": "synthetic_flowers", "class_names": ["a", "b"]})

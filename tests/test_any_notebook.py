@@ -29,6 +29,7 @@ PLAIN_NOTEBOOK = [
         y = np.repeat([0, 1], n_points)
         print("puntos por clase:", n_points)
         print("carpeta:", os.getcwd())
+        print("notas:", open("puntos_notas.txt", encoding="utf-8").read().strip())  # a file beside the notebook
         print("I" + "0000 00:00:1795431183.277403   11663 port.cc:153] oneDNN custom operations are on.")
         print("una " + "advertencia", file=sys.stderr)  # the pages' code shows the parts, never the whole
         warnings.warn("RUIDO_" + "EN_STDERR")
@@ -104,6 +105,7 @@ def site(tmp_path_factory):
 
     root = make_project(tmp_path_factory.mktemp("any") / "portfolio")
     write_cells(root / "experiments" / "puntos.ipynb", PLAIN_NOTEBOOK)
+    (root / "experiments" / "puntos_notas.txt").write_text("leídas junto al notebook\n", encoding="utf-8")
     write_cells(root / "experiments" / "grabado.ipynb", RECORDING_NOTEBOOK)
     write_run(root, "puntos", notebook="puntos", title="Puntos", parameters={"epochs": 3},
               objectives=["Separar dos nubes"], checklist=["Datos", {"label": "Curvas", "evidence": "curvas"}],
@@ -129,6 +131,7 @@ def test_a_plain_notebook_gets_its_headings_figures_printed_results_and_timings(
         assert heading in headings
     assert "Clasifico puntos 2D" in text  # Contexto: the notebook's first Markdown
     assert "accuracy final:" in text and "puntos por clase: 120" in text
+    assert "notas: leídas junto al notebook" in text  # the kernel runs in the notebook's folder, as in Jupyter
     images = [img["src"] for img in article.select("img")]
     assert len(images) == 2
     for src in images:
@@ -152,7 +155,7 @@ def test_a_plain_notebook_gets_its_headings_figures_printed_results_and_timings(
 def test_noise_and_local_paths_stay_off_the_pages_but_in_the_notebook(site):
     executed = (site / "experiments" / "results" / "puntos" / "notebook.ipynb").read_text()
     assert "I0000 00:00" in executed and "RUIDO_EN_STDERR" in executed
-    for page in ("index.html", "notebook/index.html"):
+    for page in ("index.html", "notebook.html"):
         html = (site / "site" / "runs" / "puntos" / page).read_text()
         for noise in ("I0000 00:00", "RUIDO_EN_STDERR", "una advertencia", "━", "Epoch 1/3"):
             assert noise not in html, f"{noise!r} on {page}"
@@ -162,7 +165,7 @@ def test_noise_and_local_paths_stay_off_the_pages_but_in_the_notebook(site):
 
 def test_cell_tags_remove_and_collapse_on_both_pages(site):
     run_page = _soup(site, "runs", "puntos", "index.html").select_one("article")
-    notebook = _soup(site, "runs", "puntos", "notebook", "index.html").select_one("article")
+    notebook = _soup(site, "runs", "puntos", "notebook.html").select_one("article")
     for article in (run_page, notebook):
         assert "CELDA_QUITADA" not in article.get_text()
         collapsed = [d for d in article.select("details") if "SALIDA_COLAPSADA" in d.get_text()]
@@ -194,7 +197,7 @@ def test_the_practice_page_keeps_its_sections_and_figures(site):
 
 
 def test_comparison_and_home_cards_include_runs_of_different_notebooks(site):
-    comparison = _soup(site, "comparacion", "index.html").select_one("article")
+    comparison = _soup(site, "comparacion.html").select_one("article")
     table = comparison.select_one("table")
     titles = [a.get_text(strip=True) for a in table.select("tbody tr td:first-child a")]
     assert sorted(titles) == sorted(["Puntos", "Grabado", "Aumentar para generalizar: data augmentation avanzado "
@@ -219,7 +222,7 @@ def test_the_comparison_table_reads_at_1280_px(site):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                              args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto((site / "site" / "comparacion" / "index.html").as_uri(), wait_until="load")
+        page.goto((site / "site" / "comparacion.html").as_uri(), wait_until="load")
         layout = page.evaluate("""() => {
             const table = document.querySelector('article .rg-compare table');
             const box = table.closest('.md-typeset__table') || table.parentElement;
@@ -231,3 +234,11 @@ def test_the_comparison_table_reads_at_1280_px(site):
         browser.close()
     assert layout["overflow"] <= 1 and layout["right"] <= layout["width"]
     assert layout["lines"] <= 4  # a cell's padding counts for about one line
+
+
+def test_a_notebook_of_ones_own_is_seeded_with_questions_about_its_own_experiment(site):
+    own = (site / "docs" / "runs" / "puntos" / "reflexion.md").read_text(encoding="utf-8")
+    practice = (site / "docs" / "runs" / "demo" / "reflexion.md").read_text(encoding="utf-8")
+    assert "GradCAM" not in own and "augmentation" not in own
+    assert "¿Qué pregunta intentaba responder este notebook?" in own
+    assert "GradCAM" in practice and "¿Cómo afectó el data augmentation" in practice

@@ -65,7 +65,7 @@ def site(tmp_path_factory):
     return root
 
 
-PAGES = ["index.html", "comparacion/index.html", "runs/hostil/index.html", "runs/hostil/notebook/index.html",
+PAGES = ["index.html", "comparacion.html", "runs/hostil/index.html", "runs/hostil/notebook.html",
          "runs/demo/index.html"]
 
 
@@ -80,13 +80,13 @@ def test_no_page_runs_anything_from_data(site, page):
 
 @pytest.mark.parametrize("page,fragment", [
     ("index.html", f"Dígitos {HOSTILE}"),
-    ("comparacion/index.html", f"Dígitos {HOSTILE}"),
+    ("comparacion.html", f"Dígitos {HOSTILE}"),
     ("runs/hostil/index.html", f"Descripción {HOSTILE}"),
     ("runs/hostil/index.html", f"Objetivo {HOSTILE}"),
     ("runs/hostil/index.html", f"Item {HOSTILE}"),
     ("runs/hostil/index.html", f"Ref {HOSTILE}"),
     ("runs/hostil/index.html", f"etiqueta {HOSTILE}"),  # printed text, stage, table and metric names
-    ("runs/hostil/notebook/index.html", f"etiqueta {HOSTILE}"),
+    ("runs/hostil/notebook.html", f"etiqueta {HOSTILE}"),
     ("runs/hostil/index.html", f"tabla {IMG}.csv"),  # a file name
     ("runs/demo/index.html", f"clase {HOSTILE}"),
     ("runs/demo/index.html", f"flores {HOSTILE}"),

@@ -58,7 +58,7 @@ def test_interrupted_run_leaves_previous_results_and_recovers(project):
     before = _snapshot(proj.results("demo"))
 
     write_notebook(project / "experiments" / "sleepy.ipynb",
-                   "import time\nopen('started', 'w').close()\ntime.sleep(120)")
+                   "import os, time\nopen(os.path.join(os.environ['REPORTGEN_RESULTS_DIR'], 'started'), 'w').close()\ntime.sleep(120)")
     write_run(project, "demo", notebook="sleepy")
     process = subprocess.Popen([sys.executable, "-m", "reportgen", "--project", str(project), "run", "--quiet"],
                                cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL,
@@ -105,7 +105,7 @@ def test_a_failure_status_from_the_notebook_fails_the_run(project):
     """The notebook catches a NaN loss itself and says so in status.json: the run is failed, not ok."""
     write_notebook(project / "experiments" / "nan.ipynb", """
         from reportgen.record import Recorder
-        Recorder(".").json("status", {"status": "nan_loss", "message": "la loss se volvió NaN en la época 3"})
+        Recorder().json("status", {"status": "nan_loss", "message": "la loss se volvió NaN en la época 3"})
     """)
     write_run(project, "diverges", notebook="nan")
     assert main(["--project", str(project), "run", "--quiet"]) == EXIT_FAILED

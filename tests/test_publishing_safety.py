@@ -21,7 +21,7 @@ def test_site_and_results_hold_no_local_paths_or_secrets(project, monkeypatch):
         print("token:", os.environ.get("GITHUB_TOKEN"))
         print("who:", getpass.getuser(), "on", socket.gethostname())
         from reportgen.record import Recorder
-        Recorder(".").json("notes", {"name": "x", "origin": str(pathlib.Path.cwd() / "data")})
+        Recorder().json("notes", {"name": "x", "origin": str(pathlib.Path.cwd() / "data")})
         raise RuntimeError(f"failed in {pathlib.Path.cwd()} with {os.environ['GITHUB_TOKEN']}")
     """)
     write_run(project, "leaky", notebook="leaky")

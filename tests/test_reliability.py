@@ -26,7 +26,7 @@ from reportgen.practice.config import DataConfig
 from reportgen.practice.data import load_dataset
 from reportgen.record import Recorder
 dataset = load_dataset(DataConfig(**data))
-Recorder(".").json("loaded", {"train": len(dataset.train), "classes": dataset.class_names})
+Recorder().json("loaded", {"train": len(dataset.train), "classes": dataset.class_names})
 """
 FOLDER_DATA = {"source": "folder", "path": "imagenes", "image_size": 16, "num_classes": 2,
                "train_size": None, "val_size": 5, "test_size": 5}
@@ -151,7 +151,7 @@ NOISY_CELL = """
 import os
 from reportgen.record import Recorder
 os.write(2, b"E0000 00:00:1 cuda_dnn.cc:1] Unable to register cuDNN factory (fake TensorFlow noise)\\n")
-recorder = Recorder(".")
+recorder = Recorder()
 with recorder.stage("Datos"):
     pass
 with recorder.stage("Entrenamiento"):
@@ -176,7 +176,7 @@ def test_the_terminal_shows_runs_and_stages_while_kernel_noise_goes_to_the_log(p
 
 def test_terminal_errors_show_real_paths_while_the_published_record_is_scrubbed(project, caplog):
     write_notebook(project / "experiments" / "missing.ipynb",
-                   "import os\nraise FileNotFoundError(os.path.abspath('../../../datos.csv'))")
+                   "import os\nraise FileNotFoundError(os.path.abspath('../datos.csv'))")
     write_run(project, "falta", notebook="missing")
     assert main(["--project", str(project), "run", "--quiet"]) == EXIT_FAILED
     assert str(project / "datos.csv") in caplog.text

@@ -40,7 +40,7 @@ def test_reflection_edit_and_handwritten_pages_survive_regeneration(project):
     write_run(project, "demo")
     assert _report(project) == 0
     reflection = project / "docs" / "runs" / "demo" / "reflexion.md"
-    assert "¿Cómo afectó el data augmentation" in reflection.read_text()  # seeded with the guiding questions
+    assert "¿Qué pregunta intentaba responder este notebook?" in reflection.read_text()  # seeded with the guiding questions
     mine = "## Mi reflexión\n\nEl modelo miró el fondo en **3 de 5** errores.\n"
     reflection.write_text(mine, encoding="utf-8")
     handwritten = project / "docs" / "notas.md"
@@ -137,7 +137,7 @@ def test_language_title_description_and_template_changes_rerender_without_execut
     monkeypatch.setattr(runs_module, "execute", lambda *a, **k: calls.append(a))
 
     write_run(project, "demo", title="An English run", language="en", description="Described in English.")
-    template = project / "templates" / "run_page.md.j2"
+    template = project / "templates" / "notebook_run.md.j2"  # the tiny notebook is not the practice
     template.write_text(template.read_text(encoding="utf-8") + "\nA sentence added to the template.\n",
                         encoding="utf-8")
     assert _report(project) == 0
@@ -146,7 +146,7 @@ def test_language_title_description_and_template_changes_rerender_without_execut
     page = _article_text(project / "site" / "runs" / "demo" / "index.html")
     assert "An English run" in page and "Described in English." in page
     assert "A sentence added to the template." in page
-    assert "Objectives" in page and "Objetivos" not in page
+    assert "Activities" in page and "Actividades" not in page
 
 
 def test_mkdocs_build_alone_makes_the_same_site_as_report(project, tmp_path):
@@ -198,10 +198,10 @@ def test_mkdocs_serve_shows_a_reflection_edit_without_running_anything(project):
                               env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     try:
         url = f"http://127.0.0.1:{port}/runs/demo/index.html"
-        assert "¿Cómo afectó" in _fetch_until(url, "¿Cómo afectó", timeout=60)
+        assert "¿Qué pregunta intentaba" in _fetch_until(url, "¿Qué pregunta intentaba", timeout=60)
         (project / "docs" / "runs" / "demo" / "reflexion.md").write_text("Mi reflexión editada en vivo.\n")
         assert "Mi reflexión editada en vivo." in _fetch_until(url, "editada en vivo", timeout=60)
-        template = project / "templates" / "run_page.md.j2"
+        template = project / "templates" / "notebook_run.md.j2"  # the tiny notebook is not the practice
         template.write_text(template.read_text(encoding="utf-8") + "\nPlantilla cambiada en vivo.\n")
         assert "Plantilla cambiada en vivo." in _fetch_until(url, "cambiada en vivo", timeout=60)
     finally:

@@ -25,7 +25,7 @@ class Practice:
     recorder: Recorder
 
     @classmethod
-    def from_notebook(cls, output_dir: str = ".", **sections) -> "Practice":
+    def from_notebook(cls, output_dir: str | None = None, **sections) -> "Practice":
         """Build from the notebook's parameter variables (validated again: notebooks can be run by hand)."""
         return cls(RunParameters.model_validate(sections), Recorder(output_dir))
 

@@ -33,17 +33,19 @@ class Run:
     matrix: dict[str, Any] = field(default_factory=dict)  # this run's matrix values: dotted path -> value
 
 
-def discover(project: Project, run_ids: list[str] | None = None) -> list[Run]:
+def discover(project: Project, run_ids: list[str] | None = None, *, check_notebooks: bool = True) -> list[Run]:
     """Load and validate run files, expand their matrices; all problems are reported together,
-    before anything runs. `run_ids` selects run files (all their runs) or single runs of a matrix."""
+    before anything runs. `run_ids` selects run files (all their runs) or single runs of a matrix.
+    `check_notebooks=False` skips the check of parameters against each notebook (papermill's
+    inspection): rendering committed results needs neither it nor the practice's libraries."""
     problems: list[str] = []
     paths = _run_files(project, run_ids, problems) if run_ids else sorted(project.runs_dir.glob("*.yaml"))
     runs = []
     for path in paths:
         try:
-            config = load_run_file(path, notebooks_dir=project.experiments)
+            config = load_run_file(path, notebooks_dir=project.experiments if check_notebooks else None)
             variants = expand(path, config)
-            if config.matrix:  # each combination is checked against the notebook like a run file
+            if config.matrix and check_notebooks:  # each combination is checked against the notebook like a run file
                 variants = [_checked_variant(v, project, path) for v in variants]
         except ConfigError as exc:
             problems.append(str(exc).replace(str(project.root) + os.sep, ""))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from reportgen.errors import RunFailed
 from reportgen.project import Project
-from reportgen.record import write_json
+from reportgen.record import RESULTS_DIR_VARIABLE, write_json
 from reportgen.results import read_run_json
 from reportgen.runs.cache import (cache_components, cache_key, library_versions, notebook_parameters,
                                   run_library_versions, state_of)
@@ -231,9 +231,11 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
     error: BaseException | None = None
     try:
         stage_lines = StageLines(record["run_id"], folder / "timings.json")
-        with _notebook_log(folder / "notebook.log", stage_lines), _environment(**kernel_environment):
+        # The kernel runs in the notebook's folder, as in Jupyter; the Recorder writes to `folder`.
+        with _notebook_log(folder / "notebook.log", stage_lines), \
+                _environment(**kernel_environment, **{RESULTS_DIR_VARIABLE: str(folder.resolve())}):
             papermill.execute_notebook(
-                str(notebook), str(output), parameters=record["parameters"], cwd=str(folder),
+                str(notebook), str(output), parameters=record["parameters"], cwd=str(notebook.parent),
                 kernel_name=ensure_kernel(), progress_bar=progress, log_output=True, report_mode=False,
                 execution_timeout=max(1, round(record["timeout_minutes"] * 60)),
                 kernel_manager_class=kernel_writing_to(folder / "notebook.log"),
