@@ -37,7 +37,8 @@ def harvest_run(project: Project, run: Run) -> RunResults:
     if failed and failed.get("status") == "failed":
         results.failure = Failure(
             summary=failed.get("error_summary", ""), tail=failed.get("error_tail", ""),
-            cell=failed.get("failed_cell"), finished=failed.get("finished"),
+            cell=failed.get("failed_cell"), cell_number=failed.get("failed_cell_number"),
+            finished=failed.get("finished"),
             folder=project.failed_results(run.id))
         if results.status != "ok" or _newer(failed, record):
             results.status = "failed"

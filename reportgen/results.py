@@ -136,9 +136,15 @@ class Failure:
 
     summary: str
     tail: str
-    cell: int | None
+    cell: int | None  # index in the executed notebook (papermill's added cells included)
     finished: str | None
     folder: Path
+    cell_number: int | None = None  # the same cell as the student counts it in their notebook
+
+    @property
+    def has_notebook(self) -> bool:
+        """Whether the attempt left a notebook (a run can fail before its first cell)."""
+        return (self.folder / NOTEBOOK).is_file()
 
 
 @dataclass

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import nbformat
 
 from reportgen.cli import main
 from reportgen.errors import EXIT_FAILED
@@ -39,6 +40,7 @@ def test_failing_notebook_keeps_previous_results_and_others_run(project, capsys)
     assert failed["status"] == "failed"
     partial = json.loads((proj.failed_results("b_flaky") / "notebook.ipynb").read_text())
     assert "raise ValueError" in "".join(partial["cells"][failed["failed_cell"]]["source"])
+    assert failed["failed_cell"] > 2 and failed["failed_cell_number"] == 3  # as the student counts: 3rd cell
     assert "la celda falló a propósito" in failed["error_summary"]
     assert json.loads((proj.results("c_new") / "run.json").read_text())["status"] == "ok"
     assert state_of(proj, discover(proj, ["b_flaky"])[0]).state == "failed"
@@ -48,6 +50,7 @@ def test_failing_notebook_keeps_previous_results_and_others_run(project, capsys)
     assert "la celda falló a propósito" in comparison
     assert (project / "site" / "runs" / "b_flaky" / "notebook-fallido.html").exists()
     run_page = (project / "site" / "runs" / "b_flaky" / "index.html").read_text()
+    assert "celda 3</a>" in run_page  # papermill's injected and banner cells are not counted
     assert "falló" in run_page
 
 
@@ -113,3 +116,28 @@ def test_a_failure_status_from_the_notebook_fails_the_run(project):
     failed = json.loads((proj.failed_results("diverges") / "run.json").read_text())
     assert failed["status"] == "failed" and "NaN en la época 3" in failed["error_summary"]
     assert not proj.results("diverges").exists()
+
+
+def test_a_notebook_that_names_no_kernel_runs_on_the_projects_python(project):
+    """Notebooks written by tools (or by hand) often carry no kernelspec or language metadata."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("n = 3", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("print('contados', n)")]
+    nbformat.write(nb, str(project / "experiments" / "desnudo.ipynb"))
+    write_run(project, "desnudo", notebook="desnudo", parameters={"n": 5})
+    assert main(["--project", str(project), "report", "--quiet"]) == 0
+    assert "contados 5" in (project / "site" / "runs" / "desnudo" / "index.html").read_text()
+
+
+def test_an_attempt_that_failed_before_its_first_cell_still_builds_the_site(project):
+    """A failure with no notebook (a worker lost, a kernel that never started) links to nothing missing."""
+    write_run(project, "perdida")
+    failed = Project.at(project).failed_results("perdida")
+    failed.mkdir(parents=True)
+    (failed / "run.json").write_text(json.dumps({
+        "run_id": "perdida", "status": "failed", "finished": "2026-11-24T10:00:00+00:00", "failed_cell": None,
+        "error_summary": "el worker se perdió", "error_tail": "el worker se perdió"}))
+    assert main(["--project", str(project), "report", "--no-execute", "--quiet"]) == 0
+    for page in ("comparacion.html", "runs/perdida/index.html"):
+        html = (project / "site" / page).read_text()
+        assert "el worker se perdió" in html and "notebook-fallido" not in html

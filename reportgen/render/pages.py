@@ -75,6 +75,8 @@ def duration(seconds) -> str:
     if seconds is None:
         return "—"
     seconds = float(seconds)
+    if seconds < 0.5:
+        return "< 1 s"
     if seconds < 90:
         return f"{seconds:.0f} s"
     return f"{seconds / 60:.1f} min"

@@ -155,18 +155,25 @@ def _environment(**variables: str):
                 os.environ[name] = value
 
 
-def _failure_details(notebook: Path) -> tuple[int | None, str]:
-    """The failing cell's index and the error's last lines, from a partially executed notebook."""
+# Cells papermill adds to an executed notebook: not part of the student's numbering.
+PAPERMILL_CELL_TAGS = {"papermill-error-cell-tag", "injected-parameters"}
+
+
+def _failure_details(notebook: Path) -> tuple[int | None, int | None, str]:
+    """From a partially executed notebook: the failing cell's index there, its number in the
+    student's own notebook (1-based, papermill's added cells left out) and the error."""
     try:
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     except (OSError, json.JSONDecodeError, KeyError):
-        return None, ""
+        return None, None, ""
+    number = 0
     for index, cell in enumerate(cells):
+        if PAPERMILL_CELL_TAGS.isdisjoint(cell.get("metadata", {}).get("tags", [])):
+            number += 1
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                lines = [f"{output.get('ename')}: {output.get('evalue')}"]
-                return index, "\n".join(lines)
-    return None, ""
+                return index, number, f"{output.get('ename')}: {output.get('evalue')}"
+    return None, None, ""
 
 
 def _timeout_summary(record: dict) -> str:
@@ -236,7 +243,8 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
                 _environment(**kernel_environment, **{RESULTS_DIR_VARIABLE: str(folder.resolve())}):
             papermill.execute_notebook(
                 str(notebook), str(output), parameters=record["parameters"], cwd=str(notebook.parent),
-                kernel_name=ensure_kernel(), progress_bar=progress, log_output=True, report_mode=False,
+                kernel_name=ensure_kernel(), language="python",  # also for a notebook that names no kernel
+                progress_bar=progress, log_output=True, report_mode=False,
                 execution_timeout=max(1, round(record["timeout_minutes"] * 60)),
                 kernel_manager_class=kernel_writing_to(folder / "notebook.log"),
             )
@@ -253,10 +261,10 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
     record["seconds"] = round(time.perf_counter() - start, 1)
     record["status"] = "ok"
     if error is not None:
-        cell, summary = _failure_details(output)
+        cell, number, summary = _failure_details(output)
         if isinstance(error, TimeoutError):  # nbclient's CellTimeoutError: a hung or too slow cell
             summary = _timeout_summary(record)  # the notebook shows the interrupted cell (KeyboardInterrupt)
-        record.update(status="failed", failed_cell=cell, error_summary=summary or f"{type(error).__name__}: {error}",
+        record.update(status="failed", failed_cell=cell, failed_cell_number=number, error_summary=summary or f"{type(error).__name__}: {error}",
                       error_tail=_tail(str(error), 20))
     # What is published is scrubbed; the returned record keeps the real paths for the terminal.
     write_json(folder / "run.json", {**record, **{key: scrubber.text(record[key])
