@@ -118,3 +118,16 @@ def test_the_same_numbers_read_in_english(rendered):
     for word in ("semilla", "concluyente", "promedian", "Mejora"):
         assert word not in page
     assert "The advanced pipeline changed test accuracy by +" in (project_of(folder) / "docs" / "runs" / "numbers" / "reflexion.md").read_text()
+
+
+
+@pytest.mark.parametrize("language, decimal, percent", [("es", ",", " %"), ("en", ".", "%")])
+def test_table_numbers_follow_the_page_language_and_stay_sortable(rendered, language, decimal, percent):
+    import re
+
+    _, page = rendered(language, {"baseline": 0.6, "advanced": 0.7})
+    seed_row = re.search(r"^\| 0 \| (\d+[.,]\d)( ?%) \| (\d+[.,]\d)( ?%) \| ([+-]\d+[.,]\d) pp \|$", page, re.MULTILINE)
+    assert seed_row, "the per-seed table"
+    assert decimal in seed_row[1] and seed_row[2] == percent and decimal in seed_row[5]
+    ece_row = re.search(r"^\| ECE .*\| ([+-]\d[.,]\d{3}) \|$", page, re.MULTILINE)
+    assert ece_row and decimal in ece_row[1]  # a plain difference, signed (tablesort reads an ASCII "-")

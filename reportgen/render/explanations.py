@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reportgen.render.numbers import number, percent
 from reportgen.render.strings import strings
 
 LOCALISATION_MARGIN = 0.05  # 5 points over the better model-free map, in pointing game and in energy
@@ -149,15 +150,6 @@ def model_difference(first: dict, second: dict) -> Interval:
 
 
 # --------------------------------------------------------------------- sentences
-
-def number(value: float, language: str, digits: int = 1) -> str:
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",").replace("-", "−") if language == "es" else text.replace("-", "−")
-
-
-def percent(fraction: float, language: str) -> str:
-    return number(100 * fraction, language) + (" %" if language == "es" else "%")
-
 
 def interval_text(found: Interval, language: str) -> str:
     words = strings(language)["explanations"]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from reportgen.render.numbers import percent, points
 from reportgen.render.strings import strings
 
 LEVEL = 0.95
@@ -241,20 +242,6 @@ def readings(models: dict) -> list[Reading]:
 
 # ------------------------------------------------------------------ words
 
-def _number(value: float, language: str, digits: int = 1) -> str:
-    text = f"{value:.{digits}f}".replace("-", "−")
-    return text.replace(".", ",") if language == "es" else text
-
-
-def _points(value: float, language: str, sign: bool = False) -> str:
-    text = _number(100 * value, language)
-    return ("+" + text if sign and value >= 0 else text) + " pp"
-
-
-def _percent(value: float, language: str) -> str:
-    return _number(100 * value, language) + (" %" if language == "es" else "%")
-
-
 def sentence(reading: Reading, language: str) -> str:
     """The reading in words: values, difference, 95 % interval, verdict (and what would settle it)."""
     words = strings(language)["verdicts"]
@@ -262,9 +249,9 @@ def sentence(reading: Reading, language: str) -> str:
     subject = words["metrics"][reading.metric].format(pipeline=pipeline)
     i = reading.interval
     text = words["sentence"].format(
-        subject=subject, before=_percent(reading.before, language), after=_percent(reading.after, language),
-        difference=_points(i.difference, language, sign=True), low=_points(i.low, language),
-        high=_points(i.high, language), images=reading.images,
+        subject=subject, before=percent(reading.before, language), after=percent(reading.after, language),
+        difference=points(i.difference, language, sign=True), low=points(i.low, language),
+        high=points(i.high, language), images=reading.images,
         seeds=words["seed_count"]["one" if reading.seeds == 1 else "many"].format(seeds=reading.seeds))
     if not reading.estimate.measured_training_noise:  # inconclusive whatever the interval says
         return text + " " + words["one_seed_verdict"] + " " + words["one_seed"].format(seeds=MIN_SEEDS)
@@ -329,8 +316,8 @@ def reflection_prompts(run, language: str, found: list[dict]) -> list[str]:
             continue
         i = item["reading"].interval
         prompts.append(words["reflection"][keys[item["metric"]]].format(
-            difference=_points(i.difference, language, sign=True), low=_points(i.low, language),
-            high=_points(i.high, language), verdict=words["reflection"]["verdict"][item["verdict"]]))
+            difference=points(i.difference, language, sign=True), low=points(i.low, language),
+            high=points(i.high, language), verdict=words["reflection"]["verdict"][item["verdict"]]))
     for d in divergences(run, language):
         prompts.append(words["reflection"]["diverged"].format(
             seed=d["seed"], pipeline=words["pipelines"].get(d["pipeline"], d["pipeline"]), epoch=d["epoch"]))

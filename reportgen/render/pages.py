@@ -22,14 +22,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 
 from reportgen.notebook import notebook_markdown
 from reportgen.project import Project
 from reportgen.results import Figure, RunResults
 from reportgen.render import evidence
 from reportgen.render import figures as drawn
-from reportgen.render import interpretation
+from reportgen.render import interpretation, numbers
 from reportgen.render.explanations import explanations_view
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
 from reportgen.render.strings import strings
@@ -54,21 +54,35 @@ def code(value) -> str:
     return f"<code>{html.escape(str(value), quote=False)}</code>"
 
 
-def number(value, digits: int = 3) -> str:
+# Number filters: the template's `language` decides the decimal mark (render/numbers.py).
+
+@pass_context
+def number(context, value, digits: int = 3) -> str:
     if value is None:
-        return "—"
+        return numbers.MISSING
     if isinstance(value, int):
         return str(value)
-    return f"{value:.{digits}f}"
+    return numbers.in_table(numbers.number(value, context["language"], digits))
 
 
-def percent(value, digits: int = 1) -> str:
-    return "—" if value is None else f"{100 * value:.{digits}f} %"
+@pass_context
+def signed(context, value, digits: int = 3) -> str:
+    """A difference of two numbers, with its sign."""
+    if value is None:
+        return numbers.MISSING
+    return ("+" if round(value, digits) >= 0 else "") + number(context, value + 0.0, digits)
 
 
-def points(value, digits: int = 1) -> str:
-    """A difference of two accuracies, in percentage points with its sign."""
-    return "—" if value is None else f"{100 * value:+.{digits}f} pp"
+@pass_context
+def percent(context, value, digits: int = 1) -> str:
+    return numbers.MISSING if value is None else numbers.in_table(numbers.percent(value, context["language"], digits))
+
+
+@pass_context
+def points(context, value, digits: int = 1) -> str:
+    """A difference of two fractions, in percentage points with its sign."""
+    return numbers.MISSING if value is None else numbers.in_table(
+        numbers.points(value, context["language"], sign=True, digits=digits))
 
 
 def duration(seconds) -> str:
@@ -131,7 +145,7 @@ def environment(templates_dir: Path) -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates_dir)), undefined=StrictUndefined,
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                       autoescape=False)
-    env.filters.update(md=md_text, code=code, number=number, percent=percent, points=points, duration=duration,
+    env.filters.update(md=md_text, code=code, number=number, signed=signed, percent=percent, points=points, duration=duration,
                        device=device, tojson=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(headline=headline, status_badge=status_badge, caption=caption, stage_name=stage_name,
                        describe_pipeline=describe_pipeline, risk_warnings=risk_warnings,

@@ -9,7 +9,8 @@ seeded draws, band from the lowest to the highest draw).
 from __future__ import annotations
 
 from reportgen.practice.figures import PAGE_WIDTH_IN, PIPELINE_COLORS  # the figures' shared style
-from reportgen.render.explanations import SANITY_MAX_RHO, number
+from reportgen.render.explanations import SANITY_MAX_RHO
+from reportgen.render.numbers import number
 from reportgen.render.figures import drawer
 from reportgen.render.strings import strings
 
