@@ -183,7 +183,7 @@ def test_a_recorder_notebook_shows_every_recorded_figure_table_and_metric(site):
     assert any(img["src"].endswith("figures/histograma_raro.png") for img in article.select("img"))
     assert "Un nombre que la plantilla no conoce" in text
     assert "Conteos" in text and "clase" in text
-    assert "exactitud_rara · modelo A" in text and "0.750" in text
+    assert "exactitud_rara · modelo A" in text and "0,750" in text
 
 
 def test_the_practice_page_keeps_its_sections_and_figures(site):

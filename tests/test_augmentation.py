@@ -272,13 +272,14 @@ def test_each_preset_pipeline_is_safe_for_its_kind_of_data(preset):
     assert label_risks(PRESET_PIPELINES[preset], preset) == []
 
 
-@pytest.mark.parametrize("language, flip, rotation", [("es", "Volteo", "Rotación"), ("en", "Flip", "Rotation")])
-def test_describe_pipeline_lists_recorded_operations_in_order_with_readable_strengths(language, flip, rotation):
+@pytest.mark.parametrize("language, flip, rotation, mixup", [("es", "Volteo", "Rotación", "alpha 0,2, prob. 0,5"),
+                                                              ("en", "Flip", "Rotation", "alpha 0.2, prob. 0.5")])
+def test_describe_pipeline_lists_recorded_operations_in_order_with_readable_strengths(language, flip, rotation, mixup):
     recorded = to_jsonable(AugmentationConfig().advanced)
     rows = describe_pipeline(recorded, language, mixup={"alpha": 0.2, "probability": 0.5})
     assert rows[0] == {"operation": flip, "strength": "horizontal"}
     assert rows[1] == {"operation": rotation, "strength": "±36°"}
-    assert rows[-1] == {"operation": "MixUp", "strength": "alpha 0.2, prob. 0.5"}
+    assert rows[-1] == {"operation": "MixUp", "strength": mixup}
     assert len(rows) == len(AugmentationConfig().advanced) + 1
 
 

@@ -103,7 +103,7 @@ def test_macro_metrics_say_which_classes_they_average(rendered):
 
 def test_a_diverged_seed_is_on_the_page_and_in_the_reflection(rendered):
     folder, page = rendered("es", {"baseline": 0.6, "advanced": 0.7})
-    assert "La semilla 1 del pipeline avanzado divergió (pérdida NaN) en la época 2, con learning rate 0.5" in page
+    assert "La semilla 1 del pipeline avanzado divergió (pérdida NaN) en la época 2, con learning rate 0,5" in page
     reflection = (project_of(folder) / "docs" / "runs" / "numbers" / "reflexion.md").read_text()
     assert "El pipeline avanzado cambió la accuracy de test en " in reflection and "(IC 95 % [" in reflection
     assert "La semilla 1 del pipeline avanzado divergió en la época 2" in reflection

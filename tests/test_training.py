@@ -86,7 +86,7 @@ def test_protocol_carries_every_setting_of_the_run(monkeypatch):
     rows = dict(protocol_rows(run, "en"))  # the page's table, written at render time
     assert rows["Optimizer"] == "sgd (momentum 0.9)" and rows["Early stopping"] == "patience 2"
     assert rows["Seeds (weights and data order)"] == "1, 2" and rows["Learning-rate schedule"] == "constant"
-    assert dict(protocol_rows(run, "es"))["Optimizador"] == "sgd (momento 0.9)"
+    assert dict(protocol_rows(run, "es"))["Optimizador"] == "sgd (momento 0,9)"
     with pytest.raises(dataclasses.FrozenInstanceError):
         protocol.epochs = 3
 

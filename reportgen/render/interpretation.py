@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from reportgen.render.numbers import percent, points
+from reportgen.render.numbers import general, percent, points
 from reportgen.render.strings import strings
 
 LEVEL = 0.95
@@ -291,7 +291,7 @@ def divergences(run, language: str) -> list[dict]:
     found = (run.facts.get("protocol") or {}).get("diverged", [])
     return [{**d, "sentence": words["diverged"].format(
         seed=d["seed"], pipeline=words["pipelines"].get(d["pipeline"], d["pipeline"]), epoch=d["epoch"],
-        lr=f"{d['learning_rate']:g}")} for d in found]
+        lr=general(d["learning_rate"], language))} for d in found]
 
 
 def macro_note(run, language: str) -> str:
@@ -336,17 +336,17 @@ def page_words(run) -> dict:
 
 # ------------------------------------------------------------------ protocol
 
-def _value(key: str, settings: dict, words: dict) -> str:
+def _value(key: str, settings: dict, words: dict, language: str) -> str:
     value = settings[key]
     if key == "image_size":
         return f"{value} px"
     if key == "optimizer" and settings.get("momentum"):
-        return f"{value} ({words['momentum']} {settings['momentum']:g})"
+        return f"{value} ({words['momentum']} {general(settings['momentum'], language)})"
     if key == "schedule":
         return words.get(value, value)
     if key == "fine_tune_epochs":
         return (f"{value} {words['epochs']}, {settings['fine_tune_layers']} {words['layers']}, "
-                f"lr {settings['fine_tune_learning_rate']:g}") if value else words["none"]
+                f"lr {general(settings['fine_tune_learning_rate'], language)}") if value else words["none"]
     if key == "early_stopping_patience":
         return f"{words['patience']} {value}" if value else words["none"]
     if key == "seeds":
@@ -355,7 +355,7 @@ def _value(key: str, settings: dict, words: dict) -> str:
         return "mixed_float16" if value else "float32"
     if key == "jit_compile":
         return words["yes"] if value else words["none"]
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return general(value, language) if isinstance(value, float) else str(value)
 
 
 def protocol_rows(run, language: str) -> list[tuple[str, str]]:
@@ -364,4 +364,4 @@ def protocol_rows(run, language: str) -> list[tuple[str, str]]:
     if not settings:
         return []
     words = strings(language)["verdicts"]["protocol"]
-    return [(label, _value(key, settings, words)) for key, label in words["labels"].items() if key in settings]
+    return [(label, _value(key, settings, words, language)) for key, label in words["labels"].items() if key in settings]

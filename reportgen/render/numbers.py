@@ -13,6 +13,12 @@ def number(value: float, language: str, digits: int = 1) -> str:
     return text.replace(".", ",") if language == "es" else text
 
 
+def general(value: float, language: str) -> str:
+    """A setting as written (0.001, 1e-05, 0.5), with the language's decimal mark."""
+    text = f"{value:g}"
+    return text.replace(".", ",") if language == "es" else text
+
+
 def percent(fraction: float, language: str, digits: int = 1) -> str:
     """A fraction (0.873) as a percentage ("87,3 %" in Spanish, "87.3%" in English)."""
     return number(100 * fraction, language, digits) + (" %" if language == "es" else "%")

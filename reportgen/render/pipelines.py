@@ -6,12 +6,17 @@ and label-risk warnings are worded here, in the page's language.
 
 from __future__ import annotations
 
+from reportgen.render.numbers import general, percent
 from reportgen.render.strings import strings
 
 
-def _strength(op: dict, words: dict) -> str:
+def _strength(op: dict, words: dict, language: str) -> str:
     """The strength of one operation in words a reader can check against the mosaic."""
     area, probability = words["area"], words["probability"]
+
+    def share(fraction: float) -> str:
+        return percent(fraction, language, digits=0)
+
     match op["op"]:
         case "flip":
             return words["flip_modes"][op.get("mode", "horizontal")]
@@ -20,26 +25,27 @@ def _strength(op: dict, words: dict) -> str:
         case "hue":
             return f"±{op['factor'] * 180:.0f}°"
         case "translation":
-            return f"±{op['factor']:.0%} {words['of_size']}"
+            return f"±{share(op['factor'])} {words['of_size']}"
         case "random_resized_crop":
             low, high = op["scale"]
-            return f"{area} {low:.0%}–{high:.0%}"
+            return f"{area} {share(low)}–{share(high)}"
         case "random_erasing":
             low, high = op["scale"]
-            return f"{probability} {op['probability']:g}, {area} {low:.0%}–{high:.0%}"
+            return f"{probability} {general(op['probability'], language)}, {area} {share(low)}–{share(high)}"
         case _:  # zoom, brightness, contrast, saturation: a relative change either way
-            return f"±{op['factor']:.0%}"
+            return f"±{share(op['factor'])}"
 
 
 def describe_pipeline(ops: list[dict], language: str, mixup: dict | None = None,
                       cutmix: dict | None = None) -> list[dict]:
     """Rows {operation, strength} for the page's table of one pipeline, in order."""
     words = strings(language)["pipelines"]
-    rows = [{"operation": words["operations"][op["op"]], "strength": _strength(op, words)} for op in ops]
+    rows = [{"operation": words["operations"][op["op"]], "strength": _strength(op, words, language)} for op in ops]
     for name, mixing in (("mixup", mixup), ("cutmix", cutmix)):
         if mixing:
             rows.append({"operation": words["operations"][name],
-                         "strength": f"alpha {mixing['alpha']:g}, {words['probability']} {mixing['probability']:g}"})
+                         "strength": f"alpha {general(mixing['alpha'], language)}, "
+                                     f"{words['probability']} {general(mixing['probability'], language)}"})
     return rows
 
 
