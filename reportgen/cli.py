@@ -90,10 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
 
 
-def _runs(project: Project, args):
+def _runs(project: Project, args, check_notebooks: bool = True):
     from reportgen.runs import discover
 
-    return discover(project, getattr(args, "run_ids", None) or None)
+    return discover(project, getattr(args, "run_ids", None) or None, check_notebooks=check_notebooks)
 
 
 PRACTICE_MODULES = ("keras", "scipy", "sklearn", "papermill", "ipykernel")
@@ -124,11 +124,15 @@ def cmd_status(project: Project, args) -> int:
 
 
 def cmd_run(project: Project, args) -> int:
+    return _execute(project, _runs(project, args), args)
+
+
+def _execute(project: Project, runs, args) -> int:
+    """Execute the stale ones of `runs`; the exit code says whether any failed or was corrupt."""
     from reportgen.runs import execute_stale
     from reportgen.runs.distributed import executor_from
 
     _require_practice()
-    runs = _runs(project, args)
     executor = executor_from(args.workers, args.scheduler)
     outcomes = execute_stale(project, runs, force=args.force, progress=not args.quiet, executor=executor)
     if any(outcome.startswith("corrupt") for outcome in outcomes.values()):
@@ -173,14 +177,15 @@ def cmd_report(project: Project, args) -> int:
     """The whole job: validate everything first, execute what is stale, seed reflections, build."""
     started = time.perf_counter()
     from reportgen.harvest import harvest_all
+    from reportgen.render import Renderer
     from reportgen.runs import discover
 
-    discover(project, check_notebooks=not args.no_execute)  # every run file is validated before anything runs
+    runs = discover(project, check_notebooks=not args.no_execute)  # every run file validated before anything runs
     status = EXIT_OK
     if not args.no_execute:
-        selected = _runs(project, args)
-        status = cmd_run(project, argparse.Namespace(**{**vars(args), "run_ids": [r.id for r in selected]}))
-    _seed_reflections(project, harvest_all(project, discover(project, check_notebooks=False)))
+        status = _execute(project, _runs(project, args) if args.run_ids else runs, args)
+    unseeded = [run for run in runs if not Renderer(project).reflection_path(run.id).exists()]
+    _seed_reflections(project, harvest_all(project, unseeded))  # only those runs need reading here
     build_status = cmd_build(project, args)  # the plugin renders every run, not only those executed now
     log.info("report finished in %.0f s", time.perf_counter() - started)
     return max(status, build_status)

@@ -13,11 +13,12 @@ import pandas as pd
 
 from reportgen.notebook import harvest_notebook
 from reportgen.project import Project
-from reportgen.results import (NOTEBOOK, RECORDS, Failure, Figure, Metric, Record, RunResults,
-                               read_run_json)
+from reportgen.record import RECORDS
+from reportgen.results import (FIGURE_INDEX, NOTEBOOK, RUN_RECORD, STATUS, TIMINGS, Failure, Figure, Metric,
+                               Record, RunResults, read_run_json)
 from reportgen.runs import Run
 
-RESERVED_JSON = {"run", "figures", "timings", "status", "records"}
+RESERVED_JSON = {Path(name).stem for name in (RUN_RECORD, FIGURE_INDEX, TIMINGS, STATUS, RECORDS)}
 # The practice's headline numbers, as metrics the comparison page and home cards line up.
 PRACTICE_METRICS = ("accuracy", "macro_f1", "ece")
 PRACTICE_PIPELINES = ("baseline", "advanced")
@@ -57,13 +58,13 @@ def _read_folder(folder: Path, results: RunResults) -> None:
         results.tables[path.stem] = path
     if "history" in results.tables:
         results.history = pd.read_csv(results.tables["history"])
-    index_path = folder / "figures.json"
+    index_path = folder / FIGURE_INDEX
     if index_path.exists():
         for name, entry in json.loads(index_path.read_text(encoding="utf-8")).items():
             path = folder / entry["file"]
             if path.exists():
                 results.figures[name] = Figure(name=name, path=path, caption=entry.get("caption", ""))
-    timings_path = folder / "timings.json"
+    timings_path = folder / TIMINGS
     if timings_path.exists():
         results.timings = json.loads(timings_path.read_text(encoding="utf-8"))
     results.notebook = harvest_notebook(folder / NOTEBOOK)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reportgen.errors import CorruptResults
+from reportgen.record import to_jsonable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +35,6 @@ NOTEBOOK = "notebook.ipynb"
 FIGURE_INDEX = "figures.json"
 TIMINGS = "timings.json"
 STATUS = "status.json"
-RECORDS = "records.json"
 
 
 def read_run_json(folder: Path) -> dict | None:
@@ -142,6 +142,11 @@ class Failure:
     cell_number: int | None = None  # the same cell as the student counts it in their notebook
 
     @property
+    def shown_cell(self) -> int | None:
+        """The failing cell's number for the reader (their own count where it was recorded)."""
+        return self.cell_number or self.cell
+
+    @property
     def has_notebook(self) -> bool:
         """Whether the attempt left a notebook (a run can fail before its first cell)."""
         return (self.folder / NOTEBOOK).is_file()
@@ -183,8 +188,7 @@ class RunResults:
         executed = self.record.get("parameters")
         if isinstance(executed, dict):
             return executed
-        declared = self.config.parameters
-        return declared.model_dump(mode="json") if hasattr(declared, "model_dump") else dict(declared)
+        return to_jsonable(self.config.parameters)
 
     def figure(self, name: str) -> Figure | None:
         return self.figures.get(name)

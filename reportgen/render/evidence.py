@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import html
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,13 @@ def by_stage(records: list[Record]) -> list[tuple[str | None, list[Record]]]:
 
 def recorded_pngs(run: RunResults) -> set[str]:
     """Digests of recorded figures: the notebook's copy of one (Recorder.show) is not shown twice."""
-    return {digest(r.path.read_bytes()) for r in run.records if r.kind == "figure" and r.path}
+    return {_file_digest(r.path, r.path.stat().st_mtime_ns) for r in run.records if r.kind == "figure" and r.path}
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: Path, _mtime: int) -> str:
+    """A file's digest, read once per version (every section of a page asks again)."""
+    return digest(path.read_bytes())
 
 
 def visible_outputs(run: RunResults, outputs: list[Output]) -> list[Output]:
@@ -159,7 +166,7 @@ def front_matter_title(title: str) -> str:
 
 def register(env) -> None:
     """Make these helpers available to every template."""
-    env.globals.update(run_template=run_template, is_practice=is_practice, other_records=other_records,
+    env.globals.update(other_records=other_records,
                        by_stage=by_stage, csv_rows=csv_rows, checklist_items=checklist,
                        comparison=comparison, headline_metrics=headline_metrics,
                        visible_outputs=visible_outputs, activities=activities)

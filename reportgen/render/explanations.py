@@ -26,6 +26,7 @@ Sentences are written in the page's language from `strings/<language>.yaml` (`ex
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,12 +54,18 @@ class Interval:
     images: int
 
 
+@functools.lru_cache(maxsize=8)
+def _resampled_indices(n: int) -> np.ndarray:
+    """The bootstrap's draws of n images: seeded, so the same for every interval over n images."""
+    indices = np.random.default_rng(BOOTSTRAP_SEED).integers(0, n, (BOOTSTRAP_RESAMPLES, n))
+    indices.flags.writeable = False
+    return indices
+
+
 def paired_bootstrap(differences) -> Interval:
     """Percentile bootstrap of the mean of per-image paired differences (resampling images)."""
     differences = np.asarray(differences, dtype=float)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    resampled = rng.integers(0, len(differences), (BOOTSTRAP_RESAMPLES, len(differences)))
-    means = differences[resampled].mean(axis=1)
+    means = differences[_resampled_indices(len(differences))].mean(axis=1)
     tail = 100 * (1 - CONFIDENCE) / 2
     low, high = np.percentile(means, [tail, 100 - tail])
     return Interval(float(differences.mean()), float(low), float(high), len(differences))

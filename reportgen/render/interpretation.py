@@ -306,7 +306,7 @@ def macro_note(run, language: str) -> str:
     return note
 
 
-def reflection_prompts(run, language: str, found: list[dict]) -> list[str]:
+def reflection_prompts(language: str, found: list[dict], diverged: list[dict]) -> list[str]:
     """Questions for the reflection made of the run's own numbers: accuracy, gap, robustness, divergence."""
     words = strings(language)["verdicts"]
     prompts = []
@@ -318,7 +318,7 @@ def reflection_prompts(run, language: str, found: list[dict]) -> list[str]:
         prompts.append(words["reflection"][keys[item["metric"]]].format(
             difference=points(i.difference, language, sign=True), low=points(i.low, language),
             high=points(i.high, language), verdict=words["reflection"]["verdict"][item["verdict"]]))
-    for d in divergences(run, language):
+    for d in diverged:
         prompts.append(words["reflection"]["diverged"].format(
             seed=d["seed"], pipeline=words["pipelines"].get(d["pipeline"], d["pipeline"]), epoch=d["epoch"]))
     return prompts
@@ -328,10 +328,11 @@ def page_words(run) -> dict:
     """Jinja global `verdicts(run)`: every sentence the results sections need, in the page's language."""
     language = run.language
     found = comparisons(run, language)
+    diverged = divergences(run, language)
     words = strings(language)["verdicts"]
     return {"comparisons": found, "method": words["method"], "macro": macro_note(run, language),
-            "diverged": divergences(run, language), "gap_note": words["train_accuracy_note"],
-            "prompts": reflection_prompts(run, language, found), "protocol": protocol_rows(run, language)}
+            "diverged": diverged, "gap_note": words["train_accuracy_note"],
+            "prompts": reflection_prompts(language, found, diverged), "protocol": protocol_rows(run, language)}
 
 
 # ------------------------------------------------------------------ protocol

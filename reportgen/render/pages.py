@@ -159,7 +159,6 @@ def page_strings(language: str) -> dict:
     return strings(language)["page"]
 
 
-load_strings = page_strings  # the name templates' callers used before
 
 
 def marker(path: str) -> str:
@@ -242,10 +241,12 @@ class Renderer:
         if run.failure is not None:
             files += self._notebook_page(run.failure.folder / "notebook.ipynb",
                                          f"{folder}/{FAILED_NOTEBOOK}.md", run, failed=True)
-        reflection, written = self.reflection(run)
+        verdicts = interpretation.page_words(run)  # once: the page and the reflection seed both read them
+        reflection, written = self.reflection(run, verdicts)
         downloads = sorted(item.path.rsplit("/", 1)[1] for item in files if "/datos/" in item.path)
         files.append(self._page(f"{folder}/index.md", evidence.run_template(run), run.language, run=run,
-                                reflection=reflection, reflection_written=written, downloads=downloads))
+                                reflection=reflection, reflection_written=written, downloads=downloads,
+                                run_verdicts=verdicts))
         return files
 
     def _downloads(self, run: RunResults, folder: str) -> list[SiteFile]:
@@ -255,16 +256,18 @@ class Renderer:
 
     # -------------------------------------------------------------- reflection
 
-    def reflection_path(self, run: RunResults) -> Path:
-        return self.project.docs_dir / "runs" / run.id / STUDENT_FILE
+    def reflection_path(self, run_id: str) -> Path:
+        return self.project.docs_dir / "runs" / run_id / STUDENT_FILE
 
-    def reflection_seed(self, run: RunResults) -> str:
-        return self.env.get_template("reflection.md.j2").render(run=run, t=page_strings(run.language))
+    def reflection_seed(self, run: RunResults, verdicts: dict | None = None) -> str:
+        verdicts = verdicts or interpretation.page_words(run)
+        return self.env.get_template("reflection.md.j2").render(run=run, t=page_strings(run.language),
+                                                                  prompts=verdicts["prompts"])
 
-    def reflection(self, run: RunResults) -> tuple[str, bool]:
+    def reflection(self, run: RunResults, verdicts: dict | None = None) -> tuple[str, bool]:
         """The student's reflection (the seed until its file exists) and whether they wrote in it."""
-        seed = self.reflection_seed(run)
-        path = self.reflection_path(run)
+        seed = self.reflection_seed(run, verdicts)
+        path = self.reflection_path(run.id)
         text = path.read_text(encoding="utf-8") if path.exists() else seed
         return text, text != seed
 
@@ -275,7 +278,7 @@ class Renderer:
         """
         created = []
         for run in runs:
-            path = self.reflection_path(run)
+            path = self.reflection_path(run.id)
             if run.folder is not None and not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(self.reflection_seed(run), encoding="utf-8")
@@ -287,15 +290,17 @@ class Renderer:
     def _with_drawn_figures(self, run: RunResults) -> RunResults:
         """The run with its figures made of numbers drawn in the page's language (cached by content)."""
         figures = dict(run.figures)
+        recorded = _results_digest(run.folder)  # once per run: every drawer's cache key includes it
         for name in drawn.names():
-            path = self._drawn_figure(run, name)
+            path = self._drawn_figure(run, name, recorded)
             if path is not None:
                 figures[name] = Figure(name=name, path=path, caption="")
         return dataclasses.replace(run, figures=figures)
 
-    def _drawn_figure(self, run: RunResults, name: str) -> Path | None:
-        """A drawn figure's PNG under .cache/, drawn again only when its data, words or code changed."""
-        folder = self.figure_cache / _sha(name.encode(), run.language.encode(), _results_digest(run.folder),
+    def _drawn_figure(self, run: RunResults, name: str, recorded: bytes) -> Path | None:
+        """A drawn figure's PNG under .cache/, drawn again only when its data (`recorded`, the results'
+        digest), words or code changed."""
+        folder = self.figure_cache / _sha(name.encode(), run.language.encode(), recorded,
                                           drawn.code_digest().encode())
         path, missing = folder / f"{name}.png", folder / "none"
         if path.exists():

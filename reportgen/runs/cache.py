@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from reportgen.errors import CorruptResults
 from reportgen.project import Project
+from reportgen.record import to_jsonable
 from reportgen.results import read_run_json
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class RunState:
     state: str  # fresh | stale | failed | new | corrupt
     reason: str
     changed: list[str] = field(default_factory=list)
+    components: dict[str, str] = field(default_factory=dict)  # the key's parts, as just computed
 
 
 def _sha(data: bytes) -> str:
@@ -127,7 +129,7 @@ def notebook_parameters(run: "Run") -> dict:
     Only what reaches the notebook: the title, language, description and date are the page's,
     so changing them re-renders without re-executing."""
     parameters = run.config.parameters
-    values = parameters.model_dump(mode="json") if hasattr(parameters, "model_dump") else dict(parameters)
+    values = to_jsonable(parameters)
     declared = run.config.declared_parameters
     if declared is None or "backend" in declared:
         values["backend"] = run.config.backend
@@ -146,15 +148,16 @@ def state_of(project: Project, run: "Run") -> RunState:
         failed = read_run_json(project.failed_results(run.id))
         done = read_run_json(project.results(run.id))
     except CorruptResults as exc:
-        return RunState(run.id, "corrupt", str(exc))
+        return RunState(run.id, "corrupt", str(exc), components=components)
     if failed and failed.get("cache_key") == key:
-        return RunState(run.id, "failed", f"last attempt failed: {failed.get('error_summary', '')}")
+        return RunState(run.id, "failed", f"last attempt failed: {failed.get('error_summary', '')}",
+                        components=components)
     if not done or done.get("status") != "ok":
-        return RunState(run.id, "new", "never executed successfully")
+        return RunState(run.id, "new", "never executed successfully", components=components)
     if done.get("cache_key") == key:
-        return RunState(run.id, "fresh", "results match the configuration")
+        return RunState(run.id, "fresh", "results match the configuration", components=components)
     before = done.get("cache_components", {})
     changed = [name for name, value in components.items() if before.get(name) != value]
-    return RunState(run.id, "stale", "changed: " + ", ".join(changed), changed)
+    return RunState(run.id, "stale", "changed: " + ", ".join(changed), changed, components)
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Iterator
 from reportgen.errors import ConfigError, ReportgenError, RunFailed
 from reportgen.project import Project
 from reportgen.record import write_json
-from reportgen.results import read_run_json
+from reportgen.results import RUN_RECORD, read_run_json
 from reportgen.runs.cache import package_code_hash
 from reportgen.runs.execution import ensure_kernel, execute_in, place, run_record, staging_dir
 
@@ -121,18 +121,15 @@ def unpack(archive: bytes, folder: Path) -> None:
 
 
 def check_results(folder: Path, expected: dict) -> None:
-    """The folder a worker returned belongs to this run and this cache key, and is complete."""
+    """The folder a worker returned belongs to this run and this cache key, and is complete
+    (read_run_json refuses a folder without run.json, or a successful one without its notebook)."""
     record = read_run_json(folder)
-    if record is None:
-        raise RunFailed("the worker returned a results folder without run.json")
     for name in ("run_id", "cache_key"):
         if record.get(name) != expected[name]:
             raise RunFailed(f"the worker returned results of another run ({name} "
                             f"{record.get(name)!r}, expected {expected[name]!r})")
     if record.get("status") not in ("ok", "failed"):
         raise RunFailed(f"the worker returned a run with status {record.get('status')!r}")
-    if record["status"] == "ok" and not (folder / "notebook.ipynb").is_file():
-        raise RunFailed("the worker returned a successful run without its executed notebook")
 
 
 @dataclass
@@ -144,8 +141,10 @@ class DaskExecutor:
     started: dict[str, float] = field(default_factory=dict)  # run id -> when its last attempt started
     attempts: dict[str, int] = field(default_factory=dict)
 
-    def __call__(self, project: Project, runs: list["Run"]) -> dict[str, str]:
-        """Execute `runs` (the caller holds the results lock); returns run id -> 'ok' | 'failed: ...'."""
+    def __call__(self, project: Project, runs: list["Run"],
+                 components: dict[str, dict] | None = None) -> dict[str, str]:
+        """Execute `runs` (the caller holds the results lock); returns run id -> 'ok' | 'failed: ...'.
+        `components`: each run's cache-key parts where the caller has just computed them."""
         from distributed import as_completed
 
         ensure_kernel()  # registered once here, not raced by the local workers
@@ -154,7 +153,7 @@ class DaskExecutor:
             gpus = local_gpus() if self.scheduler is None else ()
             submitted = {}
             for run in runs:
-                task = self._task(project, run, gpus)
+                task = self._task(project, run, gpus, (components or {}).get(run.id))
                 submitted[self._submit(client, task)] = (run, task.record)
             outcomes = {}
             for future in as_completed(submitted):
@@ -184,11 +183,12 @@ class DaskExecutor:
             log.info("local Dask cluster: %d worker processes, one run at a time each", self.workers)
             yield client
 
-    def _task(self, project: Project, run: "Run", gpus: tuple[str, ...]) -> RunTask:
+    def _task(self, project: Project, run: "Run", gpus: tuple[str, ...], components: dict | None) -> RunTask:
+        record = run_record(project, run, components)
         return RunTask(run_id=run.id, notebook_name=run.config.notebook,
                        notebook=project.notebook(run.config.notebook).read_bytes(),
-                       record=run_record(project, run), kernel_environment=self._kernel_environment(run),
-                       package_hash=package_code_hash(), gpus=gpus)
+                       record=record, kernel_environment=self._kernel_environment(run),
+                       package_hash=record["cache_components"]["package"], gpus=gpus)
 
     @staticmethod
     def _submit(client: "Client", task: RunTask) -> "Future":
@@ -234,7 +234,7 @@ def _record_failure(staging: Path, record: dict, message: str) -> None:
     shutil.rmtree(staging)
     staging.mkdir()
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    write_json(staging / "run.json", {**record, "status": "failed", "finished": now, "failed_cell": None,
+    write_json(staging / RUN_RECORD, {**record, "status": "failed", "finished": now, "failed_cell": None,
                                       "error_summary": message, "error_tail": message})
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from reportgen.errors import RunFailed
 from reportgen.project import Project
 from reportgen.record import RESULTS_DIR_VARIABLE, write_json
-from reportgen.results import read_run_json
+from reportgen.results import NOTEBOOK, RUN_RECORD, STATUS, TIMINGS, read_run_json
 from reportgen.runs.cache import (cache_components, cache_key, library_versions, notebook_parameters,
                                   run_library_versions, state_of)
 from reportgen.runs.lock import results_lock
@@ -90,13 +90,17 @@ class StageLines(logging.Handler):
 
     def __init__(self, run_id: str, timings: Path):
         super().__init__()
-        self.run_id, self.timings, self.shown = run_id, timings, 0
+        self.run_id, self.timings, self.shown, self.seen = run_id, timings, 0, None
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
+        try:  # papermill logs every chunk of output: read the file only when it changed
+            changed = self.timings.stat().st_mtime_ns
+            if changed == self.seen:
+                return
             stages = json.loads(self.timings.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
+        self.seen = changed
         for stage in stages[self.shown:]:
             log.info("%s: %s (%.0f s)", self.run_id, stage.get("stage"), stage.get("seconds", 0))
         self.shown = max(self.shown, len(stages))
@@ -232,12 +236,12 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
               "libraries": {name: here.get(name, version) for name, version in record["libraries"].items()},
               "python": platform.python_version(), "platform": f"{platform.system()} {platform.machine()}",
               "device": device_description()}
-    write_json(folder / "run.json", record)
+    write_json(folder / RUN_RECORD, record)
     start = time.perf_counter()
-    output = folder / "notebook.ipynb"
+    output = folder / NOTEBOOK
     error: BaseException | None = None
     try:
-        stage_lines = StageLines(record["run_id"], folder / "timings.json")
+        stage_lines = StageLines(record["run_id"], folder / TIMINGS)
         # The kernel runs in the notebook's folder, as in Jupyter; the Recorder writes to `folder`.
         with _notebook_log(folder / "notebook.log", stage_lines), \
                 _environment(**kernel_environment, **{RESULTS_DIR_VARIABLE: str(folder.resolve())}):
@@ -248,7 +252,7 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
                 execution_timeout=max(1, round(record["timeout_minutes"] * 60)),
                 kernel_manager_class=kernel_writing_to(folder / "notebook.log"),
             )
-        status_path = folder / "status.json"
+        status_path = folder / STATUS
         if status_path.exists():  # the notebook can report a failure it caught (e.g. NaN loss)
             status = json.loads(status_path.read_text(encoding="utf-8"))
             if status.get("status", "ok") != "ok":
@@ -267,7 +271,7 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
         record.update(status="failed", failed_cell=cell, failed_cell_number=number, error_summary=summary or f"{type(error).__name__}: {error}",
                       error_tail=_tail(str(error), 20))
     # What is published is scrubbed; the returned record keeps the real paths for the terminal.
-    write_json(folder / "run.json", {**record, **{key: scrubber.text(record[key])
+    write_json(folder / RUN_RECORD, {**record, **{key: scrubber.text(record[key])
                                                  for key in ("error_summary", "error_tail") if key in record}})
     scrubber.folder(folder)
     return record
@@ -326,6 +330,7 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False, prog
     outcomes = {}
     with results_lock(project):
         stale = []
+        components = {}  # run id -> its cache key's parts, computed once here
         for run in runs:
             state = state_of(project, run)
             if state.state == "corrupt" and not force:
@@ -338,18 +343,21 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False, prog
                 continue
             log.info("%s: executing %s.ipynb (%s)", run.id, run.config.notebook, state.reason)
             stale.append(run)
+            components[run.id] = state.components
         if stale:
-            outcomes.update(executor(project, stale) if executor else _execute_here(project, stale, progress))
+            outcomes.update(executor(project, stale, components) if executor
+                            else _execute_here(project, stale, components, progress))
     return {run.id: outcomes[run.id] for run in runs}
 
 
-def _execute_here(project: Project, runs: list["Run"], progress: bool) -> dict[str, str]:
+def _execute_here(project: Project, runs: list["Run"], components: dict[str, dict],
+                  progress: bool) -> dict[str, str]:
     outcomes = {}
     for run in runs:
         log.info("%s: started here", run.id)
         started = time.perf_counter()
         try:
-            execute(project, run, progress=progress)
+            execute(project, run, components.get(run.id), progress=progress)
         except RunFailed as exc:
             log.error("%s: FAILED after %.0f s: %s", run.id, time.perf_counter() - started, exc)
             outcomes[run.id] = f"failed: {exc}"

@@ -32,7 +32,7 @@ def lock_wait_seconds() -> float:
 
 
 @contextlib.contextmanager
-def results_lock(project: Project, wait: bool = True):
+def results_lock(project: Project):
     """One writer of experiments/results at a time.
 
     The lock is an OS file lock: it dies with its process, so a killed `make report`
@@ -49,8 +49,6 @@ def results_lock(project: Project, wait: bool = True):
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        if not wait:
-            raise
         holder = owner.read_text().strip() if owner.exists() else "another process"
         log.warning("waiting (at most %.0f min) for %s, which is writing experiments/results", limit / 60, holder)
         try:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from reportgen.errors import RunFailed
 from reportgen.practice.config import DataConfig
+from reportgen.record import to_jsonable
 
 # (section, field) of every parameter that names a file or folder; values that are not paths stay.
 PATH_FIELDS = (("data", "path"), ("data", "masks_path"), ("data", "data_dir"), ("model", "weights"))
@@ -54,7 +55,7 @@ def check_paths_exist(values: dict, resolved: dict) -> None:
 
 def injected_paths(parameters, root: Path) -> dict:
     """The sections holding paths, made absolute for the notebook after checking they exist."""
-    values = parameters.model_dump(mode="json") if hasattr(parameters, "model_dump") else dict(parameters)
+    values = to_jsonable(parameters)
     resolved = resolve_paths(values, root)
     check_paths_exist(values, resolved)
     sections = {section for section, name in PATH_FIELDS if _field(values, section, name) is not None}
@@ -64,7 +65,7 @@ def injected_paths(parameters, root: Path) -> dict:
 def resolved_data(parameters, root: Path) -> DataConfig | None:
     """The data section in the practice's terms, paths absolute (what the data's identity is computed
     from), or None when the run's parameters have no such section (a notebook owning its data)."""
-    values = parameters.model_dump(mode="json") if hasattr(parameters, "model_dump") else dict(parameters)
+    values = to_jsonable(parameters)
     data = resolve_paths(values, root).get("data")
     if not isinstance(data, dict):
         return None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reportgen.errors import ConfigError
 from reportgen.project import Project
-from reportgen.runs.config import DEFAULT_NOTEBOOK
+from reportgen.runs.config import DEFAULT_NOTEBOOK, RUN_FIELDS_INJECTED
 from reportgen.runs.parameters import inspect
 
 STARTER = Path(__file__).resolve().parents[1] / "starter" / "notebook.ipynb"
@@ -94,7 +94,7 @@ def _parameters_block(notebook: Path) -> str:
     if spec.schema is not None:
         lines.append(f"  # checked against {spec.schema.__module__}.{spec.schema.__name__}")
     for name, default in spec.defaults.items():
-        if name in ("language", "backend"):
+        if name in RUN_FIELDS_INJECTED:
             continue  # set by the fields above
         kind = spec.types[name].__name__ if spec.types[name] else "any"
         lines.append(f"  # {name}: {json.dumps(default, ensure_ascii=False)}    # {kind}")

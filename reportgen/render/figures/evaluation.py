@@ -8,15 +8,12 @@ import math
 import numpy as np
 
 from reportgen.practice.figures import PAGE_WIDTH_IN, PIPELINE_COLORS  # the figures' style (matplotlib only)
+from reportgen.practice.figures.evaluation import short
 from reportgen.render.figures import drawer
 from reportgen.render.figures.training import pipeline_name, words
 
 MAX_ANNOTATED_CLASSES = 20  # above this, the confusion matrix has no per-cell numbers or names
 MAX_LEGEND_CLASSES = 20  # above this, the t-SNE has no class legend
-
-
-def short(name: str, length: int = 22) -> str:
-    return name if len(name) <= length else name[: length - 1] + "…"
 
 
 def _pipelines(run) -> dict:
