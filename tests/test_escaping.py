@@ -12,6 +12,7 @@ from reportgen.cli import main
 from reportgen.notebook import sanitize_html, sanitize_markdown
 
 from conftest import REPO, make_project, write_run
+from html_checks import live_script_problems
 from test_any_notebook import write_cells
 
 IMG = "<img src=x onerror=alert(1)>"
@@ -76,6 +77,10 @@ def test_no_page_runs_anything_from_data(site, page):
     assert handlers == []
     assert [s for s in soup.find_all("script") if "alert" in s.get_text()] == []
     assert not soup.select("a[href^='javascript']")
+
+
+def test_the_whole_built_site_runs_only_its_own_scripts(site):
+    assert live_script_problems(site / "site") == []
 
 
 @pytest.mark.parametrize("page,fragment", [
