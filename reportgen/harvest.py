@@ -56,6 +56,7 @@ def _read_folder(folder: Path, results: RunResults) -> None:
             results.facts[path.stem] = json.loads(path.read_text(encoding="utf-8"))
     for path in sorted(folder.glob("*.csv")):
         results.tables[path.stem] = path
+    results.arrays = {path.stem: path for path in sorted(folder.glob("*.npz"))}  # figures' data (render.figures)
     if "history" in results.tables:
         results.history = pd.read_csv(results.tables["history"])
     index_path = folder / FIGURE_INDEX

@@ -13,6 +13,7 @@ Layout of a results folder::
     notebook.ipynb      the executed notebook
     <name>.json         facts and numbers (dataset, protocol, metrics, explanations, ...)
     <name>.csv          tables (history, metrics, ...)
+    <name>.npz          arrays a figure is drawn from at render time (images as uint8, maps, labels, ...)
     figures/<name>.png  figures, listed with their captions in figures.json
     timings.json        seconds spent in each stage of the notebook, in order
     records.json        figures, tables and metrics in recorded order, each with its stage
@@ -132,6 +133,27 @@ class Recorder:
         """Record one number; `group` tells apart variants of it (e.g. the pipeline: baseline, advanced)."""
         number = to_jsonable(value)
         self._note("metric", name, value=None if number is None else float(number), group=group)
+
+    def arrays(self, name: str, **arrays) -> Path:
+        """Save NumPy arrays as a compressed `<name>.npz`: what a figure of the page is drawn from.
+
+        The page draws the figure at build time, in its own language (`reportgen.render.figures`);
+        the notebook records only numbers: images as uint8, maps, labels, probabilities. Arrays of
+        Python objects are refused, because the page reads the file back without pickle.
+        """
+        import numpy as np
+
+        values = {key: np.asarray(value) for key, value in arrays.items()}
+        for key, value in values.items():
+            if value.dtype.hasobject:
+                raise ValueError(f"arrays {name!r}: {key!r} holds Python objects ({value.dtype}); record "
+                                 f"numbers or strings, which are read back without pickle")
+        path = self.dir / f"{self._file_name(name)}.npz"
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("wb") as file:  # through a temporary file: a crash never leaves half an archive
+            np.savez_compressed(file, **values)
+        tmp.replace(path)
+        return path
 
     def figure(self, fig, name: str, caption: str = "") -> Path:
         """Save a matplotlib figure as a compressed PNG and list it with its caption."""

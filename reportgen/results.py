@@ -166,6 +166,7 @@ class RunResults:
     figures: dict[str, Figure] = field(default_factory=dict)
     timings: list[dict] = field(default_factory=list)
     tables: dict[str, Path] = field(default_factory=dict)  # <name>.csv files, for download
+    arrays: dict[str, Path] = field(default_factory=dict)  # <name>.npz files, drawn at render time
     failure: Failure | None = None
     notebook: NotebookHarvest | None = None  # the executed notebook, read on its own
     records: list[Record] = field(default_factory=list)  # the Recorder's manifest, in order

@@ -1,8 +1,8 @@
 """The practice, stage by stage: what the notebook calls, one function per stage.
 
-Each stage computes its evidence with the package's modules, records it (JSON, CSV,
-figures) through a `Recorder`, and returns what later stages need. The notebook stays a
-readable sequence of these calls; the logic lives here, where tests reach it.
+Each stage computes its evidence with the package's modules, records it (JSON, CSV, the arrays
+the page draws its figures from) through a `Recorder`, and returns what later stages need. The
+notebook stays a readable sequence of these calls; the logic lives here, where tests reach it.
 """
 
 from __future__ import annotations
@@ -36,34 +36,35 @@ class Practice:
     # ------------------------------------------------------------------ data
 
     def load_data(self):
-        """Load the dataset and record its facts (class counts per split) and a grid of samples."""
+        """Load the dataset and record its facts (class counts per split) and sample images per class."""
+        from reportgen.practice import figure_data
         from reportgen.practice.data import load_dataset
-        from reportgen.practice.figures import data as figures
 
         dataset = load_dataset(self.params.data)
         self.recorder.json("dataset", dataset.facts)
-        self.recorder.figure(figures.samples_grid(dataset), "samples")
+        self.recorder.arrays("samples", **figure_data.samples(dataset.train.images, dataset.train.labels,
+                                                              len(dataset.class_names)))
         return dataset
 
     # ------------------------------------------------------------- pipelines
 
     def show_pipelines(self, dataset) -> None:
-        """Record both pipelines' settings, their label risks, the mosaic and the MixUp/CutMix figure."""
-        from reportgen.practice import augmentation
-        from reportgen.practice.figures import augmentation as figures
+        """Record both pipelines' settings, their label risks, random draws of the advanced pipeline on one
+        image (the mosaic) and MixUp/CutMix on pairs of images."""
+        from reportgen.practice import augmentation, figure_data
 
         cfg = self.params.augmentation
         self.recorder.json("pipelines", {
             "baseline": cfg.baseline, "advanced": cfg.advanced, "mixup": cfg.mixup, "cutmix": cfg.cutmix,
             "preset": cfg.preset, "risks": augmentation.label_risks(cfg.advanced, cfg.preset),
         })
-        image = dataset.train.images[0]
-        self.recorder.figure(figures.augmentation_mosaic(image, cfg.advanced, draws=cfg.mosaic_draws,
-                                                         seed=self.params.data.seed), "mosaic")
+        seed = self.params.data.seed
+        self.recorder.arrays("mosaic", **figure_data.mosaic(dataset.train.images[0], cfg.advanced,
+                                                            draws=cfg.mosaic_draws, seed=seed))
         if cfg.mixup or cfg.cutmix:
-            self.recorder.figure(
-                figures.mixing_figure(dataset.train.images[:8], dataset.train.labels[:8], dataset.class_names,
-                                      cfg.mixup, cfg.cutmix, seed=self.params.data.seed), "mixing")
+            self.recorder.arrays("mixing", **figure_data.mixing(
+                dataset.train.images[:8], dataset.train.labels[:8], len(dataset.class_names), cfg.mixup,
+                cfg.cutmix, seed=seed))
 
     # -------------------------------------------------------------- training
 
@@ -108,10 +109,9 @@ class Practice:
 
         metrics.json (headline and detailed numbers), per_image.json (the per-image numbers the
         page's comparisons and intervals come from), metrics.csv, tsne.json (2-D coordinates)
-        and the top-5 grid, the one figure made of images.
+        and the test images of the top-5 examples (their predictions are in metrics.json).
         """
-        from reportgen.practice import evaluation
-        from reportgen.practice.figures import evaluation as figures
+        from reportgen.practice import evaluation, figure_data
 
         test = dataset.test
         clean = {"train": (dataset.train.images, dataset.train.labels), "val": (dataset.val.images, dataset.val.labels)}
@@ -124,7 +124,9 @@ class Practice:
         self.recorder.json("metrics", report)
         self.recorder.json("per_image", evaluation.per_image_record(per_model))
         self.recorder.table("metrics", evaluation.metrics_table(report))
-        self.recorder.figure(figures.top_k_figure(test.images, report.pipelines["advanced"].top_k_examples), "top5")
+        shown = [example.index for example in report.pipelines["advanced"].top_k_examples]
+        self.recorder.arrays("top5", index=np.asarray(shown, dtype=int),
+                             images=figure_data.thumbnails(test.images[shown], figure_data.THUMBNAIL_SIDE["top5"]))
         points = self.params.evaluation.tsne_points
         embeddings = {pipeline: evaluation.embeddings(comparison.models[(pipeline, result.detail_seed)],
                                                       test.images[:points])
@@ -137,11 +139,11 @@ class Practice:
     def explain(self, dataset, comparison, report) -> dict:
         """Explain both models on the same images and check the explanations quantitatively.
 
-        Records the figures made of images (Grad-CAM on hits and errors, the methods side by
-        side; no words in them) and `explanations.json`, numbers only: the page reads them.
+        Records the arrays of the figures made of images (both models' Grad-CAM on the advanced
+        model's most confident hits and errors, the methods side by side per model) and
+        `explanations.json`, numbers only: the page draws and reads them.
         """
-        from reportgen.practice import evaluation, xai
-        from reportgen.practice.figures import xai as figures
+        from reportgen.practice import evaluation, figure_data, xai
 
         cfg = self.params.explanations
         test = dataset.test
@@ -151,18 +153,25 @@ class Practice:
         predicted = {name: p.argmax(axis=1) for name, p in probs.items()}
         confidence = {name: p.max(axis=1) for name, p in probs.items()}
         chosen = xai.select_examples(probs["advanced"], test.labels, cfg.num_images)
+        side = figure_data.THUMBNAIL_SIDE
         for kind, index in chosen.items():
             if len(index):
-                maps = {name: xai.gradcam(model, test.images[index]) for name, model in models.items()}
-                self.recorder.figure(figures.explanation_grid(
-                    test.images[index], maps, test.labels[index], {n: p[index] for n, p in predicted.items()},
-                    {n: c[index] for n, c in confidence.items()}, dataset.class_names), f"gradcam_{kind}")
+                self.recorder.arrays(
+                    f"gradcam_{kind}", images=figure_data.thumbnails(test.images[index], side["gradcam"]),
+                    true=test.labels[index], models=np.asarray(list(models)),
+                    maps=np.stack([figure_data.quantised_maps(xai.gradcam(model, test.images[index]), side["gradcam"])
+                                   for model in models.values()]),
+                    predicted=np.stack([predicted[name][index] for name in models]),
+                    confidence=np.stack([confidence[name][index] for name in models]).astype(np.float32))
         index = np.concatenate([chosen["hits"], chosen["errors"]])[: cfg.num_images]
         for name, model in models.items():
             maps, gaps = self._method_maps(model, test.images[index], cfg)
-            self.recorder.figure(figures.method_comparison(
-                test.images[index], maps, test.labels[index], predicted[name][index], dataset.class_names,
-                ig_gaps=gaps), f"methods_{name}")
+            heatmaps = [xai.attribution_heatmap(m) if m.ndim == 4 else m for m in map(np.asarray, maps.values())]
+            self.recorder.arrays(
+                f"methods_{name}", images=figure_data.thumbnails(test.images[index], side["methods"]),
+                true=test.labels[index], predicted=predicted[name][index], methods=np.asarray(list(maps)),
+                maps=np.stack([figure_data.quantised_maps(m, side["methods"]) for m in heatmaps]),
+                **({} if gaps is None else {"completeness_gap": np.asarray(gaps, dtype=np.float32)}))
         summary = self._check_explanations(models, test, cfg)
         self.recorder.json("explanations", summary)
         return summary

@@ -356,9 +356,9 @@ def _convert_notebook(data: bytes, files_dir: str, failed_cell: int | None,
 
 
 def _results_digest(folder: Path) -> bytes:
-    """Identity of what a run recorded (its JSON and CSV files): drawn figures depend on nothing else."""
+    """Identity of what a run recorded (its JSON, CSV and NPZ files): drawn figures depend on nothing else."""
     parts = [path.name.encode() + b"\0" + path.read_bytes()
-             for pattern in ("*.json", "*.csv") for path in sorted(folder.glob(pattern))]
+             for pattern in ("*.json", "*.csv", "*.npz") for path in sorted(folder.glob(pattern))]
     return _sha(*parts).encode()
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reportgen.practice.figures import PAGE_WIDTH_IN, PIPELINE_COLORS  # the figures' style (matplotlib only)
-from reportgen.render.figures import drawer
+from reportgen.render.figures import PAGE_WIDTH_IN, PIPELINE_COLORS, drawer
+from reportgen.render.numbers import general
 from reportgen.render.strings import strings
 
 
@@ -35,6 +35,7 @@ def training_curves(run, language: str):
     finite epoch, ending in a cross. A dotted line marks where fine-tuning (phase 2) starts.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     history = run.history
     if history is None or history.empty:
@@ -43,7 +44,7 @@ def training_curves(run, language: str):
     diverged = _diverged(run)
     is_diverged = [(p, s) in diverged for p, s in zip(history["pipeline"], history["seed"])]
     finished, failed = history[[not d for d in is_diverged]], history[is_diverged]
-    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.6), layout="constrained")
     by_epoch = finished.groupby(["pipeline", "epoch"])
     mean, low, high = (by_epoch.mean(numeric_only=True), by_epoch.min(numeric_only=True),
                        by_epoch.max(numeric_only=True))
@@ -67,14 +68,15 @@ def training_curves(run, language: str):
             ax.axvline(first_fine_tune_epoch - 0.5, color="grey", linestyle=":", label=text["fine_tune"])
         ax.set_title(text[metric])
         ax.set_xlabel(text["epoch"])
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     seeds = finished.groupby("pipeline")["seed"].nunique()
     if len(set(seeds)) == 1 and seeds.iloc[0] > 1:
         fig.suptitle(text["seeds"].format(n=seeds.iloc[0]))
     elif len(set(seeds)) > 1:  # a diverged seed left the pipelines with different counts
         fig.suptitle(" · ".join(f"{pipeline_name(p, language)}: {text['seeds'].format(n=seeds[p])}"
                                 for p in _pipelines(finished)))
-    axes[1].legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
     return fig
 
 
@@ -92,18 +94,19 @@ def lr_sensitivity(run, language: str):
     text = words(language)
     color = PIPELINE_COLORS.get(sweep["pipeline"].iloc[0])
     finished = sweep[sweep["status"] == "ok"].sort_values("lr")
-    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 2.9), layout="constrained")
     for ax, metric in zip(axes, ("val_accuracy", "val_loss")):
         ax.plot(finished["lr"], finished[metric], "o-", color=color)
         for position, lr in enumerate(sweep.loc[sweep["status"] != "ok", "lr"]):
             ax.axvline(lr, color="tab:red", linestyle=":", label=text["nan"] if position == 0 else None)
         ax.set_xscale("log")
+        ax.set_xticks(finished["lr"], [general(lr, language) for lr in finished["lr"]])
+        ax.minorticks_off()
         ax.set_xlabel(text["lr"])
         ax.set_title(text[metric])
     if not finished.empty:
         best = finished.loc[finished["val_accuracy"].idxmax()]
         axes[0].plot(best["lr"], best["val_accuracy"], "*", markersize=14, color=color,
-                     label=text["best"].format(lr=f"{best['lr']:g}"))
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+                     label=text["best"].format(lr=general(best["lr"], language)))
+    axes[0].legend()
     return fig
