@@ -171,14 +171,21 @@ class Recorder:
         self._note("figure", name, file=f"figures/{name}.png", caption=caption)
         return path
 
-    def show(self, *names: str) -> None:
-        """Display recorded figures in the notebook (its outputs are the published evidence)."""
+    def show(self, *names: str, language: str = "es") -> None:
+        """Display recorded figures in the notebook (its outputs are the published evidence): a saved
+        PNG as it is, recorded arrays as the page draws them (`reportgen.render.figures.preview`)."""
         from IPython.display import Image, display
 
         for name in names:
             path = self.dir / "figures" / f"{name}.png"
             if path.exists():
                 display(Image(filename=str(path)))
+            elif (self.dir / f"{name}.npz").exists():
+                from reportgen.render.figures import preview
+
+                png = preview(self.dir, name, language)
+                if png is not None:
+                    display(Image(data=png))
 
     @contextlib.contextmanager
     def stage(self, name: str):

@@ -18,8 +18,11 @@ from reportgen.practice.augmentation import (PRESET_PIPELINES, RandomAffine, bui
                                     rotation_matrices, supports_xla, warp)
 from reportgen.practice.config import (AugmentationConfig, Brightness, Flip, Hue, Mixing, RandomErasing,
                               RandomResizedCrop, Rotation, Saturation, Translation, Zoom)
-from reportgen.practice.figures.augmentation import augmentation_mosaic, mixed_label_text, mixing_figure
-from reportgen.record import to_jsonable
+from reportgen.practice import figure_data
+from reportgen.record import Recorder, to_jsonable
+from reportgen.render.figures import augmentation as drawers
+from reportgen.render.numbers import number
+from reportgen.results import RunResults
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
 
 from conftest import run_under_jax
@@ -283,27 +286,47 @@ def test_describe_pipeline_lists_recorded_operations_in_order_with_readable_stre
     assert len(rows) == len(AugmentationConfig().advanced) + 1
 
 
-def test_mosaic_shows_the_original_first_and_the_requested_draws():
+def test_mosaic_records_the_original_and_the_requested_draws(tmp_path):
     image = np.random.default_rng(5).integers(0, 256, (24, 24, 3)).astype(np.uint8)
-    fig = augmentation_mosaic(image, AugmentationConfig().advanced, draws=9, seed=0)
+    recorded = figure_data.mosaic(image, AugmentationConfig().advanced, draws=9, seed=0)
+    assert np.array_equal(recorded["original"], image)
+    assert recorded["draws"].shape == (8, 24, 24, 3) and recorded["draws"].dtype == np.uint8
+    assert not all(np.array_equal(draw, image) for draw in recorded["draws"])
+    run = RunResults(id="r", config=None, status="ok", arrays={"mosaic": Recorder(tmp_path).arrays("mosaic", **recorded)})
+    fig = drawers.mosaic(run, "en")
     shown = [ax for ax in fig.axes if ax.get_visible() and ax.images]
-    assert len(shown) == 9
-    assert [ax.get_title() for ax in shown] == [str(n) for n in range(9)]
+    assert [ax.get_title() for ax in shown] == ["Original"] + [f"Draw {n}" for n in range(1, 9)]
     assert np.array_equal(shown[0].images[0].get_array(), image)
 
 
-def test_mixing_figure_titles_are_mixed_labels_that_sum_to_one():
-    images = np.stack([np.full((16, 16, 3), value, np.uint8) for value in (0, 80, 160, 240)])
-    fig = mixing_figure(images, np.array([0, 1, 2, 0]), ["rosa", "azul", "verde"],
-                        Mixing(alpha=1.0), Mixing(alpha=1.0), seed=0)
-    titles = [ax.get_title() for ax in fig.axes]
-    assert len(titles) == 8
-    for title in titles:
-        weights = [float(part.split()[0]) for part in title.split(" / ")]
-        assert sum(weights) == pytest.approx(1.0, abs=0.02)
-    with pytest.raises(ValueError, match="mixup"):
-        mixing_figure(images, np.array([0, 1, 2, 0]), ["rosa", "azul", "verde"], None, None)
+def _flat_images(values) -> np.ndarray:
+    """Images of one flat colour each: where a pixel of a mix came from can be read back."""
+    return np.stack([np.full((20, 20, 3), value, np.uint8) for value in values])
 
 
-def test_mixed_label_text_orders_classes_by_weight():
-    assert mixed_label_text(np.array([0.37, 0.0, 0.63]), ["azul", "verde", "rosa"]) == "0.63 rosa / 0.37 azul"
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_the_drawn_lambda_is_the_recorded_weight_of_the_first_image_in_mixup_and_cutmix(tmp_path, language):
+    images = _flat_images([0, 200, 40, 240, 100, 160])
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    recorded = figure_data.mixing(images, labels, 3, Mixing(alpha=0.4), Mixing(alpha=1.0), seed=3)
+    first, second = recorded["first"].astype(float), recorded["second"].astype(float)
+    for row, lam in enumerate(recorded["mixup_lambda"]):  # MixUp: lambda weighs x_i's pixels
+        expected = lam * first[row] + (1 - lam) * second[row]
+        assert np.abs(recorded["mixup_images"][row] - expected).max() <= 0.5
+    for row, lam in enumerate(recorded["cutmix_lambda"]):  # CutMix: lambda is the share of x_i's area left
+        from_first = (recorded["cutmix_images"][row] == recorded["first"][row]).all(axis=-1).mean()
+        assert from_first == pytest.approx(lam)
+    run = RunResults(id="r", config=None, status="ok", facts={"dataset": {"class_names": ["rosa", "azul", "verde"]}},
+                     arrays={"mixing": Recorder(tmp_path).arrays("mixing", **recorded)})
+    fig = drawers.mixing(run, language)
+    for row in range(len(first)):
+        row_axes = fig.axes[4 * row: 4 * row + 4]
+        assert row_axes[0].get_xlabel() == ["rosa", "azul", "verde"][recorded["first_label"][row]]
+        for ax, method in zip(row_axes[2:], ("mixup", "cutmix")):
+            assert ax.get_xlabel() == f"λ = {number(recorded[f'{method}_lambda'][row], language, 2)}"
+
+
+def test_mixing_records_only_the_methods_that_are_on():
+    recorded = figure_data.mixing(_flat_images([0, 200, 40]), np.array([0, 1, 2]), 3, None, Mixing(alpha=1.0), seed=0)
+    assert "cutmix_lambda" in recorded and "mixup_lambda" not in recorded
+    assert (recorded["first_label"] != recorded["second_label"]).all()

@@ -1,13 +1,16 @@
-"""Figures about the data: the samples grid (recorded) and the class distribution (drawn at render time)."""
+"""Figures about the data, drawn at render time: the samples grid (from the images the practice
+recorded) and the class distribution (from the recorded counts)."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from reportgen.practice import figure_data
 from reportgen.practice.config import DataConfig
 from reportgen.practice.data import load_dataset
-from reportgen.practice.figures.data import MAX_CLASSES_SHOWN, samples_grid
-from reportgen.render.figures.data import class_distribution
+from reportgen.record import Recorder
+from reportgen.render.figures.data import class_distribution, samples_grid
+from reportgen.render.numbers import number
 from reportgen.results import RunResults
 
 
@@ -18,12 +21,17 @@ def dataset(tmp_path, monkeypatch):
                                    imbalance=3.0))
 
 
-def test_samples_grid_caps_the_classes_and_carries_no_words_but_class_names(dataset):
-    fig = samples_grid(dataset, per_class=3)
-    assert len(fig.axes) == MAX_CLASSES_SHOWN * 3
-    assert fig.axes[0].get_ylabel() == dataset.class_names[0]
-    words = [t.get_text() for t in fig.texts] + [ax.get_title() for ax in fig.axes]
-    assert not any(words), words
+def test_samples_grid_caps_the_classes_and_names_each_row(dataset, tmp_path):
+    recorded = figure_data.samples(dataset.train.images, dataset.train.labels, len(dataset.class_names))
+    assert sorted(set(recorded["labels"])) == list(range(figure_data.MAX_CLASSES_SHOWN))
+    assert recorded["images"].dtype == np.uint8
+    path = Recorder(tmp_path).arrays("samples", **recorded)
+    run = RunResults(id="r", config=None, status="ok", facts={"dataset": dataset.facts}, arrays={"samples": path})
+    fig = samples_grid(run, "es")
+    rows = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert rows == dataset.class_names[:figure_data.MAX_CLASSES_SHOWN]
+    shown = sum(len(ax.images) for ax in fig.axes)
+    assert shown == len(recorded["images"])
     plt.close(fig)
 
 
@@ -35,8 +43,8 @@ def test_class_distribution_is_drawn_from_the_recorded_counts_in_the_page_langua
     heights = np.array([bar.get_height() for bar in ax.patches]).reshape(3, -1)
     for row, split in zip(heights, (dataset.train, dataset.val, dataset.test)):
         np.testing.assert_array_equal(row, np.bincount(split.labels, minlength=20))
-    assert f"{dataset.facts['imbalance_ratio']:.1f}×" in ax.get_title()
-    assert [t.get_text() for t in ax.get_legend().get_texts()][0] == train_word
+    assert f"{number(dataset.facts['imbalance_ratio'], language, 1)}×" in ax.get_title()
+    assert [t.get_text() for t in fig.legends[0].get_texts()][0] == train_word
     plt.close(fig)
 
 

@@ -13,10 +13,8 @@ from sklearn import metrics as skm
 
 from reportgen.practice import evaluation as ev
 from reportgen.practice.config import EvaluationConfig
-from reportgen.practice.figures import PAGE_WIDTH_IN
-from reportgen.practice.figures import evaluation as figures
-from reportgen.record import write_json
-from reportgen.render.figures import DRAWERS, _load_drawers
+from reportgen.record import Recorder, write_json
+from reportgen.render.figures import DRAWERS, PAGE_WIDTH_IN, _load_drawers
 from reportgen.render.figures import evaluation as drawers
 from reportgen.render.interpretation import decode
 
@@ -347,13 +345,19 @@ def test_tsne_is_recorded_as_coordinates_and_drawn_with_a_class_legend(report, m
     assert [len(ax.collections[0].get_offsets()) for ax in fig.axes] == [20, 20]
 
 
-def test_top_k_figure_marks_the_true_class_and_has_no_words(report, test_split):
+def test_top_k_figure_marks_the_true_class_in_green_and_reads_the_recorded_probabilities(report, test_split,
+                                                                                          tmp_path):
     report, _ = report
-    example = report.pipelines["baseline"].top_k_examples[0]
-    fig = figures.top_k_figure(test_split[0], [example])
-    bar_colours = [to_hex(bar.get_facecolor()) for bar in fig.axes[1].patches]
-    expected = [figures.TRUE_CLASS_COLOR if p.class_index == example.true_index else figures.OTHER_CLASS_COLOR
+    examples = report.pipelines["advanced"].top_k_examples
+    shown = [example.index for example in examples]
+    run = recorded_run(report, tmp_path, "en")
+    run.arrays = {"top5": Recorder(tmp_path).arrays("top5", index=np.array(shown),
+                                                     images=test_split[0][shown].astype(np.uint8))}
+    fig = DRAWERS["top5"](run, "en")
+    example = examples[0]
+    bars = fig.axes[1].patches[1::2]  # each class: a light track, then its bar
+    expected = [drawers.TRUE_CLASS_COLOR if p.class_index == example.true_index else drawers.OTHER_CLASS_COLOR
                 for p in example.predictions]
-    assert bar_colours == [colour.lower() for colour in expected]
-    words = {text for text in _texts(fig) if not text.replace(".", "").replace("−", "").isdigit()}
-    assert words <= set(CLASS_NAMES)  # class names from the data, nothing in a page language
+    assert [to_hex(bar.get_facecolor()) for bar in bars] == [colour.lower() for colour in expected]
+    assert [bar.get_width() for bar in bars] == pytest.approx([p.probability for p in example.predictions])
+    assert f"{100 * example.predictions[0].probability:.0f}%" in _texts(fig)

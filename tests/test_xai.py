@@ -15,7 +15,6 @@ from matplotlib.figure import Figure
 
 from reportgen.errors import ExplanationError, ReportgenError
 from reportgen.practice import xai
-from reportgen.practice.figures.xai import explanation_grid, method_comparison
 from reportgen.practice.xai_checks import energy_in_mask, pointing_game
 
 from conftest import run_under_jax
@@ -350,32 +349,6 @@ def test_an_empty_batch_is_a_clear_error():
 
 def test_explanation_errors_are_reportgen_errors():
     assert issubclass(ExplanationError, ReportgenError) and issubclass(ExplanationError, ValueError)
-
-
-# -------------------------------------------------------------------------- figures
-
-def test_explanation_grid_compares_both_models_on_the_same_images_without_words():
-    batch, names = images(2), ["daisy", "rose", "tulip"]
-    maps = {"baseline": np.random.rand(2, SIZE, SIZE), "advanced": np.random.rand(2, SIZE, SIZE)}
-    figure = explanation_grid(batch, maps, true=np.array([0, 1]),
-                              pred={"baseline": np.array([0, 2]), "advanced": np.array([0, 1])},
-                              conf={"baseline": np.array([0.9, 0.6]), "advanced": np.array([0.8, 0.7])},
-                              class_names=names)
-    assert isinstance(figure, Figure) and len(figure.axes) == 2 * 5
-    titles = [ax.get_title() for ax in figure.axes]
-    assert titles[:5] == ["daisy", "", "✓ daisy (90%)", "", "✓ daisy (80%)"]
-    assert titles[5:] == ["rose", "", "✗ tulip (60%)", "", "✓ rose (70%)"]
-
-
-def test_method_comparison_shows_the_completeness_gap_of_integrated_gradients():
-    batch = images(2)
-    maps = {"gradcam": np.random.rand(2, SIZE, SIZE), "integrated_gradients": np.random.randn(2, SIZE, SIZE, 3)}
-    figure = method_comparison(batch, maps, true=[0, 1], pred=[0, 0], class_names=["a", "b"],
-                               ig_gaps=np.array([0.012, 0.03]))
-    titles = [ax.get_title() for ax in figure.axes]
-    assert len(figure.axes) == 2 * 3
-    assert titles[0] == "✓ a" and titles[3] == "b → a ✗"
-    assert "Integrated Gradients\nΔ 1.2%" in titles and "Grad-CAM" in titles
 
 
 # ---------------------------------------------------------------------------- JAX

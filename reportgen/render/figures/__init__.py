@@ -100,6 +100,22 @@ def draw(run: "RunResults", name: str, language: str) -> bytes | None:
     return png.getvalue()
 
 
+def preview(folder: Path, name: str, language: str) -> bytes | None:
+    """A figure drawn from a results folder still being written (the notebook shows its own figures):
+    the facts the drawers read and the recorded arrays, as the harvest will list them."""
+    import json
+
+    from reportgen.results import RunResults
+
+    folder = Path(folder)
+    facts = {path.stem: json.loads(path.read_text(encoding="utf-8"))
+             for path in (folder / "dataset.json", folder / "metrics.json") if path.is_file()}
+    run = RunResults(id=folder.name, config=None, status="ok", folder=folder, facts=facts,
+                     arrays={path.stem: path for path in sorted(folder.glob("*.npz"))})
+    _load_drawers()
+    return draw(run, name, language) if name in DRAWERS else None
+
+
 def recorded_arrays(run: "RunResults", name: str) -> dict | None:
     """The arrays a run recorded under `name` (`Recorder.arrays`), or None when it recorded none.
 
