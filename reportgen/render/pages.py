@@ -127,6 +127,8 @@ def device(recorded, language: str) -> str:
 
 def caption(run: RunResults, name: str) -> str:
     """A figure's caption in the page's language: the practice's from the strings table, else as recorded."""
+    if (recorded := drawn.recorded_caption(run, name)) is not None:  # a PNG from before the page drew it
+        return recorded
     known = strings(run.language)["captions"]
     if name in known:
         return known[name]

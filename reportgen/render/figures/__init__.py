@@ -116,6 +116,20 @@ def preview(folder: Path, name: str, language: str) -> bytes | None:
     return draw(run, name, language) if name in DRAWERS else None
 
 
+def recorded_caption(run: "RunResults", name: str) -> str | None:
+    """The caption of a figure the run saved as a PNG before the page drew it (its columns have no
+    headers, so the caption names them), or None when the page draws the figure."""
+    from reportgen.render.strings import strings
+
+    figure = run.figure(name)
+    if figure is None or run.folder is None or not Path(figure.path).is_relative_to(run.folder):
+        return None
+    words = strings(run.language)
+    model = name.removeprefix("methods_")
+    caption = words["captions_recorded"].get("methods" if model != name else name)
+    return None if caption is None else caption.format(model=words["explanations"]["models"].get(model, model))
+
+
 def recorded_arrays(run: "RunResults", name: str) -> dict | None:
     """The arrays a run recorded under `name` (`Recorder.arrays`), or None when it recorded none.
 

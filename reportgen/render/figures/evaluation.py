@@ -98,8 +98,7 @@ def robustness_curves(run, language: str):
         ax.set_ylim(0, 1.02)
     for ax in axes.flat[len(perturbations):]:
         ax.set_axis_off()
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    axes[0, 0].legend(loc="lower left")
     fig.supxlabel(text["severity"])
     fig.supylabel(text["accuracy"])
     fig.suptitle(text["robustness"])

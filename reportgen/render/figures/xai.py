@@ -37,7 +37,8 @@ def deletion_insertion(run, language: str):
     if not curves:
         return None
     words = strings(language)["explanations"]
-    fig, (deletion_ax, insertion_ax) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.8), sharey=True)
+    fig, (deletion_ax, insertion_ax) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.4), sharey=True,
+                                                    layout="constrained")
     for model, methods in curves.items():
         curve = methods.get(CURVES_METHOD) or next(iter(methods.values()))
         name = words["models"].get(model, model)
@@ -47,9 +48,8 @@ def deletion_insertion(run, language: str):
                     label=f"{name} (AUC {number(area, language, 3)})")
     for ax, kind in ((deletion_ax, "deletion"), (insertion_ax, "insertion")):
         ax.set(title=words["figure"][kind], xlabel=words["figure"]["fraction"], xlim=(0, 1), ylim=(0, 1.02))
-        ax.legend()
+        ax.legend(loc="upper right" if kind == "deletion" else "lower right")  # away from the curves
     deletion_ax.set_ylabel(words["figure"]["probability"])
-    fig.tight_layout()
     return fig
 
 
@@ -66,7 +66,8 @@ def randomisation(run, language: str):
         return None
     words = strings(language)["explanations"]
     methods = list(next(iter(cascades.values())))
-    fig, axes = plt.subplots(1, len(methods), figsize=(PAGE_WIDTH_IN, 3.6), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(methods), figsize=(PAGE_WIDTH_IN, 3.6), sharey=True, squeeze=False,
+                             layout="constrained")
     for ax, method in zip(axes[0], methods):
         for model, per_method in cascades.items():
             cascade = per_method[method]
@@ -81,10 +82,11 @@ def randomisation(run, language: str):
             ax.set_xticks(steps, cascade["layers"], rotation=45, ha="right")
         for limit in (SANITY_MAX_RHO, -SANITY_MAX_RHO):
             ax.axhline(limit, color="grey", linestyle=":", linewidth=1)
-        ax.set(title=words["methods"].get(method, method), xlabel=words["figure"]["randomised"], ylim=(-1.02, 1.02))
+        ax.set(title=words["methods"].get(method, method), ylim=(-1.02, 1.02))
     axes[0, 0].set_ylabel(words["figure"]["rho"])
-    axes[0, 0].legend()
-    fig.tight_layout()
+    fig.supxlabel(words["figure"]["randomised"], fontsize="medium")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncols=len(labels))
     return fig
 
 
@@ -172,7 +174,8 @@ def _methods_drawer(model: str):
         cells.heatmap_colorbar(fig, axes, mappable, words["heatmap_scale"], language)
         seed = cells.detail_seed(run, model)
         if seed is not None:
-            fig.suptitle(words["methods_title"].format(model=xai_words["models"].get(model, model), seed=seed))
+            in_sentence = strings(language)["verdicts"]["pipelines"].get(model, model)  # lower case: "el modelo avanzado"
+            fig.suptitle(words["methods_title"].format(model=in_sentence, seed=seed))
         return fig
     return methods_side_by_side
 
