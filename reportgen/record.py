@@ -37,6 +37,7 @@ RESULTS_DIR_VARIABLE = "REPORTGEN_RESULTS_DIR"
 RECORDS = "records.json"  # the ordered manifest of figures, tables and metrics (reportgen.results)
 FIGURE_DPI = 110
 PNG_COLORS = 256  # a palette keeps figures of photos small enough to commit (results budget: 5 MB a run)
+MAP_LEVELS = 255  # a heatmap in [0, 1] is recorded as uint8 round(map * MAP_LEVELS) (Recorder.arrays)
 
 
 def to_jsonable(value: Any) -> Any:

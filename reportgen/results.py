@@ -7,6 +7,7 @@ notebook and by `reportgen.runs.execution` around it)::
     notebook.ipynb      the executed notebook
     <name>.json         facts and numbers (dataset, protocol, metrics, explanations, ...)
     <name>.csv          tables (history, metrics, ...)
+    <name>.npz          arrays the page draws a figure from (reportgen.render.figures)
     figures/<name>.png  figures, listed with their captions in figures.json
     timings.json        seconds spent in each stage of the notebook, in order
     records.json        what the Recorder saved, in order, each with its stage (figures, tables, metrics)

@@ -88,3 +88,17 @@ def _search(page, query: str) -> int:
     page.keyboard.type(query)
     page.wait_for_selector(".md-search-result__item", timeout=20_000)
     return page.locator(".md-search-result__item").count()
+
+
+def test_figures_show_at_the_width_their_text_sizes_assume(browser, committed_site):
+    """The legibility checks of the figures (tests/test_drawn_figures.py) assume the content column
+    that Chromium measures here: at a 1280 px window a figure shows at most DISPLAY_WIDTH_PX wide."""
+    from reportgen.render.figures import DISPLAY_WIDTH_PX
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((committed_site / "runs" / "demo" / "index.html").as_uri(), wait_until="load")
+    _assert_images_load(page, at_least=15)
+    widths = page.evaluate("() => [...document.querySelectorAll('article figure img')]"
+                           ".filter(img => img.offsetParent).map(img => img.getBoundingClientRect().width)")
+    assert len(widths) >= 15
+    assert max(widths) == pytest.approx(DISPLAY_WIDTH_PX, abs=1)

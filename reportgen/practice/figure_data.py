@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MAP_LEVELS = 255  # a map in [0, 1] is recorded as round(map * 255), uint8
+from reportgen.record import MAP_LEVELS
 # Largest side of a recorded image, per figure: about the size the page shows one of its cells at.
 THUMBNAIL_SIDE = {"samples": 80, "mosaic": 128, "mixing": 112, "top5": 80, "gradcam": 96, "methods": 112}
 SAMPLES_PER_CLASS = 4

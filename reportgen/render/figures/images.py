@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from reportgen.record import MAP_LEVELS
 from reportgen.render.figures import PAGE_WIDTH_IN
 
 HEATMAP_CMAP = "jet"
 OVERLAY_ALPHA = 0.45
-MAP_LEVELS = 255  # a recorded map's uint8 value / MAP_LEVELS is its value in [0, 1]
 HEADER_WEIGHT = "bold"
 
 
