@@ -187,3 +187,15 @@ def test_recorded_arrays_hold_no_python_objects_and_are_read_without_pickle(tmp_
     forged = RunResults(id="x", config=None, status="ok", arrays={"forged": tmp_path / "forged.npz"})
     with pytest.raises(CorruptResults, match="forged.npz"):
         recorded_arrays(forged, "forged")
+
+
+def test_a_notebook_shows_the_figures_it_recorded_as_arrays(tmp_path, monkeypatch):
+    import IPython.display
+
+    recorder = Recorder(tmp_path)
+    recorder.json("dataset", {"class_names": ["rosa", "azul"]})
+    recorder.arrays("samples", images=_images(4), labels=np.array([0, 0, 1, 1]))
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    recorder.show("samples", "not_recorded")
+    assert len(shown) == 1 and shown[0].data.startswith(b"\x89PNG")
