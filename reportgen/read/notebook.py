@@ -168,13 +168,17 @@ def _sections(entries: list[_Entry], engine: SiteMarkdown) -> NotebookHarvest:
 
 
 def _title(blocks, headings: list[Heading]) -> Heading | None:
-    """The notebook's title: its first heading, before any code, above every other heading."""
+    """The notebook's title: its first heading, above every other heading, with no code cell that
+    shows something before it (a `%matplotlib inline` first, as jupytext writes, does not count)."""
     if not headings:
         return None
     first = headings[0]
-    before_code = next(b for _, b in blocks if b is first or b is None) is first
-    others = [h.level for h in headings[1:]]
-    return first if before_code and all(first.level < level for level in others) else None
+    for entry, block in blocks:
+        if block is first:
+            break
+        if block is None and (entry.executed or {}).get("outputs"):
+            return None
+    return first if all(first.level < h.level for h in headings[1:]) else None
 
 
 def _first_paragraph(harvest: NotebookHarvest) -> str:
@@ -206,8 +210,14 @@ def _cell(entry: _Entry, engine: SiteMarkdown, budget: Budget, section: Section,
         if REMOVE_OUTPUT in entry.tags:
             continue
         output = one_output(raw, stem, engine, budget, entry.tags, level)
-        if output is not None:
-            output.hidden, output.glue = hidden, name
+        if output is None:
+            continue
+        output.hidden, output.glue = hidden, name
+        last = cell.outputs[-1] if cell.outputs else None
+        if (last is not None and output.kind in ("stdout", "stderr") and last.kind == output.kind
+                and last.cut is None and output.cut is None):
+            last.text += "\n" + output.text  # one stream, split only by the noise left out between
+        else:
             cell.outputs.append(output)
     return cell
 

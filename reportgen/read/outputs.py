@@ -50,9 +50,16 @@ class Budget:
             return True
         return False
 
-    def cut(self, text: str) -> tuple[str, Cut | None]:
+    def trimmed(self, raw: str) -> tuple[str, int]:
+        """A huge raw text shortened before any work on it (its beginning and end), and its size."""
+        if len(raw) <= 8 * self.per_output:
+            return raw, len(raw)
+        return raw[: 4 * self.per_output] + "\n" + raw[-4 * self.per_output:], len(raw)
+
+    def cut(self, text: str, total: int | None = None) -> tuple[str, Cut | None]:
         allowed = max(0, min(self.per_output, self.total - self.spent))
-        if len(text) <= allowed:
+        total = max(total or 0, len(text))
+        if total <= allowed:
             self.spent += len(text)
             return text, None
         head = text[: allowed * 3 // 4]
@@ -61,7 +68,7 @@ class Budget:
         tail = tail[tail.find("\n") + 1:] if "\n" in tail else tail
         kept = head + ("\n…\n" if head and tail else "") + tail
         self.spent += len(kept)
-        return kept, Cut(shown=len(head) + len(tail), total=len(text))
+        return kept, Cut(shown=len(head) + len(tail), total=total)
 
 
 def coalesced(outputs: list) -> list:
@@ -83,10 +90,11 @@ def one_output(raw, stem: str, engine: SiteMarkdown, budget: Budget, tags: froze
         name = raw.get("name")
         if (name == "stdout" and REMOVE_STDOUT in tags) or (name == "stderr" and REMOVE_STDERR in tags):
             return None
-        text = without_noise(_joined(raw.get("text", "")))
+        raw_text, size = budget.trimmed(_joined(raw.get("text", "")))
+        text = without_noise(raw_text)
         if not text.strip():
             return None
-        text, cut = budget.cut(text)
+        text, cut = budget.cut(text, size)
         return Output("stderr" if name == "stderr" else "stdout", text=text, cut=cut)
     if kind == "error":
         frames = [plain(frame) for frame in raw.get("traceback", []) or []][-TRACEBACK_FRAMES:]
@@ -124,10 +132,11 @@ def mime_output(data: dict, metadata: dict, stem: str, engine: SiteMarkdown, bud
     if mime == "text/latex":
         text, cut = budget.cut(plain(strip_latex_delimiters(value)))
         return Output("latex", text=text, cut=cut)
+    value, size = budget.trimmed(value)
     text = plain(value).strip("\n")
     if not text.strip() or OBJECT_REPRS.match(text.strip()):
         return None
-    text, cut = budget.cut(text)
+    text, cut = budget.cut(text, size)
     return Output("result" if result else "stdout", text=text, cut=cut)
 
 
