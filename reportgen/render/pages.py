@@ -94,7 +94,7 @@ def duration(seconds) -> str:
     if seconds is None:
         return "—"
     seconds = float(seconds)
-    if seconds < 0.5:
+    if round(seconds) < 1:  # 0.5 rounds to 0: still "< 1 s", never "0 s"
         return "< 1 s"
     if seconds < 90:
         return f"{seconds:.0f} s"
