@@ -184,6 +184,8 @@ def test_noise_is_left_out_and_results_kept():
             "E0000 00:00:1732 1234 cuda_dnn.cc:8] use_unbounded_threadpool\n"
             "100%|██████████| 10/10 [00:01<00:00]\n"
             "WARNING:tensorflow:5 out of the last 5 calls triggered tf.function retracing\n"
+            "/tmp/ipykernel_1/123.py:3: UserWarning: RUIDO\n  warnings.warn('RUIDO')\n"
+            "<tmp> FutureWarning: RUIDO\n  warnings.warn('RUIDO')\n"
             "accuracy: 0.91\n")
     assert without_noise(text) == "accuracy: 0.91"
 

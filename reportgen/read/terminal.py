@@ -5,7 +5,8 @@ line (progress bars, Keras' `verbose=1`), backspaces erase, ANSI sequences colou
 the final state of each line, as Jupyter's own frontends do (nbconvert's `coalesce_streams`
 applies the same carriage-return rule), with no control character left. Lines that are log noise
 (TensorFlow's C++ and absl lines, Python logging from libraries, tqdm bars) stay in the executed
-notebook, off the pages.
+notebook, off the pages, and so do Python's warnings (`file.py:3: UserWarning: ...` and the source
+line under it), which libraries print by the dozen.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ NOISE_LINES = re.compile("|".join([
     r"\d+%\|",  # tqdm
     r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]+:",  # Python logging's default format (tensorflow, absl)
 ]))
+# warnings.showwarning's format, `path:line: Category: message` (the path may be scrubbed to `<tmp>`)
+PYTHON_WARNING = re.compile(r"^(?:\S.*?[:>] )?[A-Z]\w*Warning: ")
 
 
 def terminal_text(text: str) -> str:
@@ -49,9 +52,13 @@ def terminal_text(text: str) -> str:
 def without_noise(text: str) -> str:
     """Stream text for a page: as the terminal leaves it, log and progress-bar lines left out."""
     lines: list[str] = []
+    warning = False
     for line in terminal_text(text).split("\n"):
         line = line.rstrip()
-        if NOISE_LINES.search(line) or (not line and (not lines or not lines[-1])):
+        if warning and line.startswith((" ", "\t")):
+            continue  # the source line a warning quotes
+        warning = bool(PYTHON_WARNING.match(line))
+        if warning or NOISE_LINES.search(line) or (not line and (not lines or not lines[-1])):
             continue  # noise, or a second blank line in a row (what noise leaves behind)
         lines.append(line)
     return "\n".join(lines).strip("\n")
