@@ -306,3 +306,23 @@ def test_a_markdown_edit_shows_at_the_next_build_and_the_results_stay_as_they_we
         assert "Texto nuevo del notebook." in text and "Sección nueva" in text and "resultado 42" in text
         assert "Texto viejo." not in text and "Sección vieja" not in text
     assert _digests(root / "experiments" / "results") == before
+
+
+def test_render_out_writes_the_notebook_html_in_place_and_inert(site, tmp_path):
+    root = site.parent
+    out = tmp_path / "pages"
+    assert main(["--project", str(root), "render", "--out", str(out)]) == 0
+    page = (out / "runs" / "hostil" / "index.md").read_text(encoding="utf-8")
+    assert "rgnb" not in page and '<div class="rg-notebook" markdown="0">' in page
+    assert "```" not in page.split("rg-notebook", 1)[1]  # fences inside notebook HTML written as references
+    # A student takes the page over as it was written: it still builds with nothing live and no file included.
+    mine = root / "docs" / "runs" / "hostil" / "index.md"
+    mine.write_text(page, encoding="utf-8")
+    try:
+        built = build(root)
+        html = (built / "runs" / "hostil" / "index.html").read_text(encoding="utf-8")
+        assert "site_name" not in html and "Sección" in html
+        assert live_script_problems(built) == []
+    finally:
+        mine.unlink()
+        build(root)
