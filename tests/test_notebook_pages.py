@@ -84,7 +84,7 @@ SHOWN = [
     ("mezcla", "stdout", "pre.rg-stdout", "stdout3"),
     ("mezcla", "stderr", "pre.rg-stderr", "stderr3"),
     ("mezcla", "execute_result", "pre.rg-result", "1"),
-    ("glue", "glued value shown", "pre.rg-stdout", "0.875"),
+    ("glue", "glued value shown", "pre.rg-result", "0.875"),
     ("glue", "glued figure (the run page's recorded figures)", "figure img", ""),
     ("esperado", "error with traceback", "div.admonition.failure pre", "ValueError: falló a propósito"),
     ("esperado", "stdout after an expected error", "pre.rg-stdout", "siguió"),

@@ -309,7 +309,7 @@ def test_glued_values_are_named_metrics_and_figures(tmp_path):
         "exactitud": 0.91, "oculto": 0.5, "curva": None, "perdida": 0.25, "nombre": None}
     assert glued["curva"].output.kind == "figure" and glued["exactitud"].stage == "Resultados"
     shown = [(o.kind, o.text, o.glue) for o in harvest.sections[-1].outputs]
-    assert shown == [("stdout", "0.91", "exactitud")]  # display=False values are not shown in their cell
+    assert shown == [("result", "0.91", "exactitud")]  # display=False values are not shown in their cell
 
     from reportgen.read import glued_records
 

@@ -35,7 +35,7 @@ class Cut:
 class Output:
     """One output of a code cell, as a page shows it."""
 
-    kind: str  # stdout | stderr | result | html | markdown | latex | figure | error
+    kind: str  # stdout | stderr | result (a text/plain repr) | html | markdown | latex | figure | error
     text: str = ""  # stdout, stderr, result, error: text as a terminal leaves it; latex: the formula
     html: str = ""  # html, markdown: sanitised HTML
     data: bytes = b""  # figure: the image

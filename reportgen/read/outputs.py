@@ -103,12 +103,12 @@ def one_output(raw, stem: str, engine: SiteMarkdown, budget: Budget, tags: froze
         return Output("error", text=text, alt=plain(str(raw.get("ename", "Error"))), cut=cut)
     if kind in ("display_data", "execute_result"):
         return mime_output(raw.get("data", {}) or {}, raw.get("metadata", {}) or {}, stem, engine, budget,
-                           result=kind == "execute_result", heading_level=heading_level)
+                           heading_level=heading_level)
     return None
 
 
 def mime_output(data: dict, metadata: dict, stem: str, engine: SiteMarkdown, budget: Budget,
-                result: bool = False, heading_level: int = 4) -> Output | None:
+                heading_level: int = 4) -> Output | None:
     """The representation of a display that a page shows (None: nothing worth showing)."""
     from reportgen.read.markdown import demote_headings
 
@@ -137,7 +137,7 @@ def mime_output(data: dict, metadata: dict, stem: str, engine: SiteMarkdown, bud
     if not text.strip() or OBJECT_REPRS.match(text.strip()):
         return None
     text, cut = budget.cut(text, size)
-    return Output("result" if result else "stdout", text=text, cut=cut)
+    return Output("result", text=text, cut=cut)  # a repr: its own block, never merged with printed text
 
 
 def _sized(kind: str, html: str, budget: Budget) -> Output | None:

@@ -103,9 +103,10 @@ def notebook_page(harvest: NotebookHarvest, engine: SiteMarkdown, t: dict, files
         parts.append(f"## {escape(harvest.title)}")
     if harvest.preamble:
         parts.append(fragment(sanitize_html(harvest.preamble)))
+    top = 3 if harvest.title else 2  # below the notebook's own title, or right below the page's
     for section in harvest.sections:
         if section.title:
-            parts.append(f"{'#' * min(6, 3 + section.level)} {escape(section.title)}")
+            parts.append(f"{'#' * min(6, top + section.level)} {escape(section.title)}")
         body = section_html(section, engine, t, files_dir, notebook_link, with_input=True)
         if body.strip():
             parts.append(fragment(body))
