@@ -73,3 +73,35 @@ def sanitize_html(html: str) -> str:
     return nh3.clean(html, tags=HTML_TAGS, clean_content_tags=DROPPED_WITH_CONTENT, attributes=HTML_ATTRIBUTES,
                      attribute_filter=_attribute, url_schemes=URL_SCHEMES, strip_comments=True,
                      link_rel="noopener noreferrer")
+
+
+# An SVG image is published as a file: opened on its own, a browser would run what it holds.
+SVG_LIVE_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener", "animate",
+                     "set", "animatemotion", "animatetransform", "discard"}
+
+
+def sanitize_svg(svg: bytes) -> bytes | None:
+    """An SVG from a notebook without scripts, event attributes, animations or links out of itself
+    (None when it is not well-formed XML: such an image is not published)."""
+    from xml.etree import ElementTree
+
+    ElementTree.register_namespace("", "http://www.w3.org/2000/svg")  # written back without ns0: prefixes
+    ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    try:
+        root = ElementTree.fromstring(svg)
+    except ElementTree.ParseError:
+        return None
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if not isinstance(child.tag, str) or child.tag.rsplit("}", 1)[-1].lower() in SVG_LIVE_ELEMENTS:
+                parent.remove(child)
+    for element in root.iter():
+        for name in list(element.attrib):
+            local, value = name.rsplit("}", 1)[-1].lower(), element.attrib[name].strip()
+            if local.startswith("on") or (local == "href" and not value.startswith("#")
+                                           and not value.lower().startswith("data:image/")
+                                           and not value.lower().startswith("data:font/")):
+                del element.attrib[name]
+    if root.tag.rsplit("}", 1)[-1].lower() != "svg":
+        return None
+    return ElementTree.tostring(root, encoding="utf-8")

@@ -326,3 +326,12 @@ def test_render_out_writes_the_notebook_html_in_place_and_inert(site, tmp_path):
     finally:
         mine.unlink()
         build(root)
+
+
+def test_the_shipped_runs_pages_have_no_control_character_and_nothing_live(committed_site):
+    """The practice's own notebook (Keras progress, TensorFlow logs on stderr) through the same reader."""
+    assert control_character_problems(committed_site) == []
+    assert live_script_problems(committed_site) == []
+    article = _article(committed_site, "runs", "demo", "notebook.html")
+    assert article.select("div.highlight code") and article.select("img[src^='notebook_files/']")
+    assert not [p for p in article.select("pre.rg-stderr") if "I0000" in p.get_text() or "E0000" in p.get_text()]

@@ -402,6 +402,18 @@ def test_hostile_markdown_renders_inert(text):
     assert "alert(" not in html or soup.get_text().count("alert(") == html.count("alert(")  # only as text
 
 
+def test_an_svg_image_is_published_without_what_would_run_in_it(tmp_path):
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" onload="alert(1)">'
+           '<script>alert(2)</script><foreignObject><iframe src="javascript:alert(3)"/></foreignObject>'
+           '<a xlink:href="javascript:alert(4)"><path d="M0 0" onclick="alert(5)"/></a>'
+           '<set attributeName="href" to="javascript:alert(6)"/><use xlink:href="#p"/></svg>')
+    harvest = read(tmp_path, [code("svg", display({"image/svg+xml": svg, "text/plain": "<Figure>"}))])
+    image = harvest.figures[0].data.decode()
+    assert "alert" not in image and "<path" in image and 'href="#p"' in image
+    broken = read(tmp_path, [code("svg", display({"image/svg+xml": "<svg><unclosed>", "text/plain": "<Figure>"}))])
+    assert broken.figures == []
+
+
 def test_snippets_are_never_read_from_a_notebook():
     html = site_markdown(MKDOCS_YML).html('--8<-- "mkdocs.yml"\n\n--8<-- "../../etc/hostname"')
     assert "site_name" not in html and "--8&lt;--" in html

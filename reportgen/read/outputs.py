@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from reportgen.read.markdown import SiteMarkdown
 from reportgen.read.model import REMOVE_STDERR, REMOVE_STDOUT, Cut, Output
 from reportgen.read.terminal import plain, without_noise
-from reportgen.safe import sanitize_html
+from reportgen.safe import sanitize_html, sanitize_svg
 
 # MyST-NB's priority for HTML builders, without what would run (widgets, JavaScript).
 MIME_PRIORITY = ["text/html", "image/svg+xml", "image/png", "image/gif", "image/jpeg", "text/markdown",
@@ -119,7 +119,7 @@ def mime_output(data: dict, metadata: dict, stem: str, engine: SiteMarkdown, bud
         return None
     value = _joined(data[mime])
     if mime in IMAGE_SUFFIXES:
-        image = value.encode("utf-8") if mime == "image/svg+xml" else _base64(value)
+        image = sanitize_svg(value.encode("utf-8")) if mime == "image/svg+xml" else _base64(value)
         if image is None:
             return None
         size = metadata.get(mime, {}) if isinstance(metadata.get(mime), dict) else {}
