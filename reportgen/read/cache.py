@@ -25,6 +25,9 @@ def load(folder: Path | None, key: str) -> dict | None:
         return None
 
 
+KEPT = 256  # entries: older readings of edited notebooks go
+
+
 def store(folder: Path | None, key: str, data: dict) -> None:
     if folder is None:
         return
@@ -33,6 +36,9 @@ def store(folder: Path | None, key: str, data: dict) -> None:
         temporary = Path(folder) / f".{key}.{os.getpid()}.tmp"
         temporary.write_text(json.dumps(data), encoding="utf-8")
         temporary.replace(Path(folder) / f"{key}.json")
+        entries = sorted(Path(folder).glob("*.json"), key=lambda path: path.stat().st_mtime)
+        for old in entries[:-KEPT]:
+            old.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only project builds all the same, only slower
 
