@@ -2,7 +2,7 @@
 type as Jupyter Book shows them, terminal text, tags, glue, fresh prose, failures, long outputs.
 
 The notebooks are written here with nbformat, as papermill leaves them (outputs, durations); no
-kernel starts. `notebooks.py`-style helpers below are shared with tests/test_notebook_pages.py.
+kernel starts. The helpers that write them are shared with tests/test_notebook_pages.py.
 """
 
 from __future__ import annotations
@@ -132,6 +132,13 @@ def test_no_title_when_the_first_heading_is_not_above_the_others(tmp_path):
     assert harvest.title is None
     assert [s.title for s in harvest.sections] == ["Uno", "Dos"]
     assert harvest.intro == "<p>primer párrafo</p>"  # Contexto: the first prose paragraph
+
+
+def test_a_heading_nested_in_the_intro_reads_as_bold_text(tmp_path):
+    harvest = read(tmp_path, [md('<div markdown="1">\n\n## Dentro de la intro\n\n</div>\n\nIntro.'), md("## Uno"),
+                              code("a", seconds=1), md("## Dos"), code("b", seconds=1)])
+    assert "<strong>Dentro de la intro</strong>" in harvest.intro and "<h" not in harvest.intro
+    assert [s.title for s in harvest.sections] == ["Uno", "Dos"]
 
 
 def test_a_notebook_with_no_prose_has_no_intro(tmp_path):

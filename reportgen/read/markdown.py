@@ -127,17 +127,24 @@ def split_paragraph(html: str) -> str:
     return str(paragraph) if paragraph is not None and paragraph.get_text(strip=True) else ""
 
 
-def demote_headings(html: str, level: int) -> str:
-    """Headings inside prose or an output sit below their section: all at `level` (at most h6)."""
+def demote_headings(html: str, level: int | None) -> str:
+    """Headings inside prose or an output sit below their section: all at `level` (at most h6);
+    with no level (prose outside any section), they read as bold paragraphs."""
     if not re.search(r"<h[1-6][\s>]", html):
         return html
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
     for heading in soup.find_all(list(HEADINGS)):
-        heading.name = f"h{min(6, level)}"
         for link in heading.find_all("a", class_="headerlink"):
             link.decompose()
+        if level is None:
+            strong = soup.new_tag("strong")
+            strong.extend(list(heading.contents))
+            heading.name, heading.attrs = "p", {}
+            heading.append(strong)
+        else:
+            heading.name = f"h{min(6, level)}"
     return str(soup)
 
 

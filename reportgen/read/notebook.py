@@ -151,7 +151,7 @@ def _sections(entries: list[_Entry], engine: SiteMarkdown) -> NotebookHarvest:
             harvest.sections.append(current)
         elif isinstance(block, Chunk):
             if current is None and not harvest.sections:
-                preamble.append(demote_headings(block.html, 3))
+                preamble.append(demote_headings(block.html, None))  # shown in Contexto: no heading there
             else:
                 current.parts.append(Prose(demote_headings(block.html, SUBHEADING + current.level)))
         else:
