@@ -426,6 +426,20 @@ def test_snippets_are_never_read_from_a_notebook():
     assert "site_name" not in html and "--8&lt;--" in html
 
 
+def test_the_engine_reads_only_markdown_settings_from_mkdocs_yml(tmp_path):
+    """Rendering needs the site's Markdown settings, not its docs/ folder, theme or plugins."""
+    from reportgen.errors import ConfigError
+
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: x\ndocs_dir: missing\ntheme: {name: nonexistent}\nplugins: [nonexistent]\n"
+                      "markdown_extensions:\n  - admonition\n  - toc:\n      permalink: true\n")
+    html = site_markdown(config).html("!!! note\n    hola\n\n##Resultados")
+    assert '<div class="admonition note">' in html and '<h2 id="nb-resultados">Resultados' in html
+    config.write_text("site_name: x\nmarkdown_extensions:\n  - no_such_extension\n")
+    with pytest.raises(ConfigError, match=r"mkdocs\.yml: markdown_extensions: .*no_such_extension"):
+        site_markdown(config)
+
+
 def test_relative_links_become_text_and_others_stay():
     html = site_markdown(MKDOCS_YML).html(
         "Ver ![el gráfico](figs/plot.png) y [los datos](data/x.csv), [Keras](https://keras.io), [arriba](#datos).")

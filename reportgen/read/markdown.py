@@ -1,7 +1,7 @@
 """The site's own Markdown engine, for a notebook's Markdown: what renders as a heading is a heading.
 
 Python-Markdown with the extensions and settings of the site's mkdocs.yml, loaded the way MkDocs
-loads them (its config loader, its built-in toc/tables/fenced_code), so a notebook's cell reads
+loads them (its option and YAML loader, its built-in toc/tables/fenced_code), so a notebook's cell reads
 on its page exactly as the same text in a page of docs/ would. Left out: `pymdownx.snippets`,
 which would read files of the project into a page. The HTML is sanitised right away
 (`reportgen.safe`), and links that point next to the notebook (not into the site) become text.
@@ -189,11 +189,36 @@ def site_markdown(mkdocs_yml: Path | None) -> SiteMarkdown:
         return _ENGINES[key]
     key = (str(path.resolve()), path.stat().st_mtime_ns)
     if key not in _ENGINES:
-        from mkdocs.config import load_config
-
-        config = load_config(str(path))
-        _ENGINES[key] = SiteMarkdown(config["markdown_extensions"], config["mdx_configs"])
+        extensions, configs = _markdown_settings(path)
+        _ENGINES[key] = SiteMarkdown(extensions, configs)
     return _ENGINES[key]
+
+
+def _markdown_settings(path: Path) -> tuple[list, dict]:
+    """mkdocs.yml's `markdown_extensions` and their settings, read and checked by MkDocs' own
+    option (its YAML loader: `!ENV`, `!relative`, `!!python/name`, `INHERIT`), and nothing else of
+    the file: rendering does not need docs/, the theme or the plugins to exist."""
+    from mkdocs import exceptions
+    from mkdocs.config import config_options
+    from mkdocs.config.base import Config
+
+    from reportgen.errors import ConfigError
+
+    class MarkdownSettings(Config):
+        markdown_extensions = config_options.MarkdownExtensions(builtins=DEFAULT_EXTENSIONS, configkey="mdx_configs")
+        mdx_configs = config_options.Private()
+
+    settings = MarkdownSettings(config_file_path=str(path))
+    try:
+        with path.open("rb") as handle:
+            settings.load_file(handle)
+    except (OSError, exceptions.ConfigurationError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    errors, _ = settings.validate()  # warnings: the file's other options, not read here
+    if errors:
+        name, error = errors[0]
+        raise ConfigError(f"{path}: {name}: {error}")
+    return settings["markdown_extensions"], settings["mdx_configs"]
 
 
 def use_config(config) -> SiteMarkdown:
