@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from reportgen.notebook import harvest_notebook
 from reportgen.project import Project
+from reportgen.read import glued_records, read_notebook, until_failure
 from reportgen.record import RECORDS
 from reportgen.results import (FIGURE_INDEX, NOTEBOOK, RUN_RECORD, STATUS, TIMINGS, Failure, Figure, Metric,
                                Record, RunResults, read_run_json)
@@ -33,14 +33,15 @@ def harvest_run(project: Project, run: Run) -> RunResults:
         results.status = "ok"
         results.folder = folder
         results.record = record
-        _read_folder(folder, results)
+        _read_folder(folder, results, project)
     failed = read_run_json(project.failed_results(run.id))
     if failed and failed.get("status") == "failed":
         results.failure = Failure(
             summary=failed.get("error_summary", ""), tail=failed.get("error_tail", ""),
             cell=failed.get("failed_cell"), cell_number=failed.get("failed_cell_number"),
             finished=failed.get("finished"),
-            folder=project.failed_results(run.id))
+            folder=project.failed_results(run.id),
+            notebook=until_failure(_notebook(project, project.failed_results(run.id), run.config.notebook)))
         if results.status != "ok" or _newer(failed, record):
             results.status = "failed"
     return results
@@ -50,7 +51,7 @@ def _newer(failed: dict, record: dict | None) -> bool:
     return not record or failed.get("finished", "") >= record.get("finished", "")
 
 
-def _read_folder(folder: Path, results: RunResults) -> None:
+def _read_folder(folder: Path, results: RunResults, project: Project) -> None:
     for path in sorted(folder.glob("*.json")):
         if path.stem not in RESERVED_JSON:
             results.facts[path.stem] = json.loads(path.read_text(encoding="utf-8"))
@@ -68,9 +69,15 @@ def _read_folder(folder: Path, results: RunResults) -> None:
     timings_path = folder / TIMINGS
     if timings_path.exists():
         results.timings = json.loads(timings_path.read_text(encoding="utf-8"))
-    results.notebook = harvest_notebook(folder / NOTEBOOK)
-    results.records = _records(folder, results)
+    results.notebook = _notebook(project, folder, results.config.notebook)
+    results.records = _records(folder, results) + glued_records(results.notebook)
     results.metrics = [r.metric for r in results.records if r.metric] or practice_metrics(results.facts)
+
+
+def _notebook(project: Project, folder: Path, name: str):
+    """The executed notebook of a results folder, its prose from the notebook as it is now."""
+    return read_notebook(folder / NOTEBOOK, project.notebook(name), project.mkdocs_yml,
+                         cache=project.root / ".cache" / "reportgen" / "notebooks")
 
 
 def _records(folder: Path, results: RunResults) -> list[Record]:

@@ -11,7 +11,11 @@ every build it harvests `experiments/results/` and adds, as in-memory files, the
   pages to start from);
 - `docs/runs/<run-id>/reflexion.md` is included in its run page, not built as a page of its own.
 
-`mkdocs serve` rebuilds when a reflection, a template, a run file or a result changes.
+Notebook text never passes through MkDocs' Markdown: a generated page carries a placeholder per
+notebook part, and `on_page_content` swaps in its sanitised HTML (`reportgen.render.fragments`),
+before the search plugin indexes the page and glightbox wraps its images.
+
+`mkdocs serve` rebuilds when a reflection, a template, a run file, a notebook or a result changes.
 The plugin never writes into docs/ and imports no ML library.
 """
 
@@ -23,7 +27,7 @@ from pathlib import Path
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from reportgen.errors import ReportgenError
@@ -45,9 +49,15 @@ class ReportgenPlugin(BasePlugin[ReportgenConfig]):
         root = self.config.project or Path(config.config_file_path).parent
         return Project.at(root)
 
+    fragments: dict[str, str] = {}
+
     def on_files(self, files: Files, *, config) -> Files:
+        from reportgen.read.markdown import use_config
+
         project = self.project(config)
+        use_config(config)  # notebooks render with this build's Markdown settings, loaded once
         generated = self.generated_files(project, language=config.theme.get("language") or "es")
+        self.fragments = {key: html for item in generated for key, html in item.fragments.items()}
         for item in generated:
             if files.get_file_from_path(item.path) is None:  # a student's file at that path wins
                 files.append(_mkdocs_file(config, item))
@@ -72,12 +82,22 @@ class ReportgenPlugin(BasePlugin[ReportgenConfig]):
             where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "lineno", None) else ""
             raise PluginError(f"reportgen: template error: {where}{exc}") from None
 
+    @event_priority(50)  # before other plugins read the page's HTML (glightbox, search)
+    def on_page_content(self, html: str, *, page, config, files) -> str:
+        """The notebook parts of a page, in place of their placeholders."""
+        from reportgen.render.fragments import swap
+
+        return swap(html, self.fragments)
+
     def on_serve(self, server, *, config, builder):
-        """Rebuild when what the pages are made of changes (docs/ is watched by MkDocs itself)."""
+        """Rebuild when what the pages are made of changes (docs/ is watched by MkDocs itself);
+        editing a notebook's prose shows at once, its outputs staying those of its last run."""
         project = self.project(config)
         for folder in (project.templates_dir, project.runs_dir, project.results_dir):
             if folder.exists():
                 server.watch(str(folder))
+        for notebook in project.experiments.glob("*.ipynb") if project.experiments.exists() else []:
+            server.watch(str(notebook))
         return server
 
 

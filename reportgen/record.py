@@ -1,7 +1,7 @@
 """The public recording API: what a notebook leaves behind beyond its outputs.
 
 A notebook needs no reportgen code to get a page (its headings, outputs and cell timings are
-harvested from the executed notebook, `reportgen.notebook`). A `Recorder` adds what outputs cannot
+harvested from the executed notebook, `reportgen.read`). A `Recorder` adds what outputs cannot
 say: named figures with captions, tables offered for download, metrics the comparison page and the
 home cards line up across runs (with a group, e.g. the pipeline), and timed stages under which
 everything recorded is shown in order. `reportgen.harvest` reads the same folder back; keeping both

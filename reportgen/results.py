@@ -12,7 +12,7 @@ notebook and by `reportgen.runs.execution` around it)::
     timings.json        seconds spent in each stage of the notebook, in order
     records.json        what the Recorder saved, in order, each with its stage (figures, tables, metrics)
 
-Any executed notebook is also read on its own (`reportgen.notebook`): its headings, outputs and
+Any executed notebook is also read on its own (`reportgen.read`): its headings, outputs and
 cell timings become `NotebookHarvest`, so a notebook without any reportgen code still gets a page.
 """
 
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reportgen.errors import CorruptResults
+from reportgen.read.model import NotebookHarvest, Output, Section  # noqa: F401  (the notebook's typed view)
 from reportgen.record import to_jsonable
 
 if TYPE_CHECKING:
@@ -68,44 +69,6 @@ class Figure:
 
 
 @dataclass
-class Output:
-    """One output of a notebook cell, as a page shows it."""
-
-    kind: str  # figure | text | table | markdown | error
-    text: str = ""  # text and errors: plain text (shown literally); table: sanitised HTML; markdown: sanitised
-    data: bytes = b""  # figure: image bytes
-    file: str = ""  # figure: file name under the page's figures/ folder
-    hidden: bool = False  # the cell is tagged hide-output: shown collapsed
-
-
-@dataclass
-class Section:
-    """A notebook heading with the outputs of the code cells under it and their measured time."""
-
-    title: str
-    level: int
-    prose: str = ""  # the heading cell's Markdown after the heading, sanitised
-    seconds: float | None = None  # sum of papermill's cell durations; None when not measured
-    outputs: list[Output] = field(default_factory=list)
-
-
-@dataclass
-class NotebookHarvest:
-    """What an executed notebook shows, read from the notebook alone."""
-
-    title: str | None
-    intro: str  # the first Markdown cell after its title, sanitised
-    sections: list[Section] = field(default_factory=list)
-
-    @property
-    def figures(self) -> list[Output]:
-        return [o for s in self.sections for o in s.outputs if o.kind == "figure"]
-
-    def has(self, kind: str) -> bool:
-        return any(o.kind == kind for s in self.sections for o in s.outputs)
-
-
-@dataclass
 class Metric:
     """A number for the comparison page and the home cards; `group` tells apart e.g. pipelines."""
 
@@ -141,6 +104,7 @@ class Failure:
     finished: str | None
     folder: Path
     cell_number: int | None = None  # the same cell as the student counts it in their notebook
+    notebook: NotebookHarvest | None = None  # what the attempt showed, up to its failing cell
 
     @property
     def shown_cell(self) -> int | None:
@@ -169,7 +133,7 @@ class RunResults:
     tables: dict[str, Path] = field(default_factory=dict)  # <name>.csv files, for download
     arrays: dict[str, Path] = field(default_factory=dict)  # <name>.npz files, drawn at render time
     failure: Failure | None = None
-    notebook: NotebookHarvest | None = None  # the executed notebook, read on its own
+    notebook: NotebookHarvest | None = None  # the executed notebook, read on its own (prose as it is now)
     records: list[Record] = field(default_factory=list)  # the Recorder's manifest, in order
     metrics: list[Metric] = field(default_factory=list)  # recorded (or derived) headline numbers
     group: str | None = None  # the run file of a matrix run (runs of one matrix are compared together)

@@ -157,8 +157,13 @@ def test_noise_and_local_paths_stay_off_the_pages_but_in_the_notebook(site):
     assert "I0000 00:00" in executed and "RUIDO_EN_STDERR" in executed
     for page in ("index.html", "notebook.html"):
         html = (site / "site" / "runs" / "puntos" / page).read_text()
-        for noise in ("I0000 00:00", "RUIDO_EN_STDERR", "una advertencia", "━", "Epoch 1/3"):
+        for noise in ("I0000 00:00", "RUIDO_EN_STDERR", "\x08"):
             assert noise not in html, f"{noise!r} on {page}"
+        article = _soup(site, "runs", "puntos", page).select_one("article")
+        assert "una advertencia" in article.select_one("pre.rg-stderr").get_text()  # stderr, a block of its own
+        epochs = [line for pre in article.select("pre.rg-stdout") for line in pre.get_text().splitlines()
+                  if "/step - accuracy:" in line]
+        assert len(epochs) == 3  # each Keras epoch ends as its final metrics line
         for local in (str(site), str(site.parent), "/tmp/"):
             assert local not in html, f"{local!r} on {page}"
 

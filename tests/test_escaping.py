@@ -1,4 +1,9 @@
-"""Every string from data is shown literally, and a notebook's HTML is sanitised, on every page."""
+"""Every string from data is shown literally, and a notebook's HTML is sanitised, on every page.
+
+The hostile notebook is executed for real (papermill): its Markdown cells and its outputs
+(`display(Markdown(...))`, `display(HTML(...))`, prints) carry the known ways to get script or a
+file of the project into a page; every page built from it is parsed.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from reportgen.cli import main
-from reportgen.notebook import sanitize_html, sanitize_markdown
+from reportgen.read.markdown import site_markdown
+from reportgen.safe import sanitize_html
 
 from conftest import REPO, make_project, write_run
 from html_checks import live_script_problems
@@ -23,10 +29,15 @@ HOSTILE_NOTEBOOK = [
     ("markdown", [], f"# Título\n\nIntro {IMG} {SCRIPT} con `<code>` literal."),
     ("code", ["parameters"], "etiqueta = 'x'"),
     ("markdown", [], f"## Sección {IMG}\n\nTexto <a href=\"javascript:alert(3)\" onclick=\"alert(4)\">enlace</a>."),
+    ("markdown", [], '**b**{: ONCLICK="alert(21)"} y un párrafo\n{: href="javascript:alert(22)"}\n\n'
+                     '[x](javascript:alert(23)) y [r][r]\n\n[r]: javascript:alert(24)\n\n'
+                     '<svg><script>alert(25)</script></svg>\n\n--8<-- "mkdocs.yml"\n'),
     ("code", [], """
-        from IPython.display import HTML, display
+        from IPython.display import HTML, Markdown, display
         display(HTML('<table><tr><td onclick="alert(5)">celda</td></tr></table>'
                      '<img src=x onerror="alert(6)"><script>alert(7)</script><style>body{display:none}</style>'))
+        display(HTML('<p>antes</p>\\n```\\n--8<-- "mkdocs.yml"\\n```\\n<p>después</p>'))
+        display(Markdown('**m**{: OnMouseOver="alert(26)"} [y](vbscript:alert(27)) <img src=x onerror=alert(28)>'))
         print(etiqueta)
     """),
     ("code", [], """
@@ -129,6 +140,14 @@ def test_html_outputs_keep_tables_and_lose_scripts_and_handlers():
 
 def test_markdown_keeps_code_spans_and_quotes_as_written():
     text = "Ver `experiments/runs/<corrida>.yaml`.\n\n> cita <img src=x onerror=alert(1)>\n{ onclick=alert(1) }"
-    clean = sanitize_markdown(text)
-    assert "`experiments/runs/<corrida>.yaml`" in clean
-    assert "> cita" in clean and "onerror" not in clean and "onclick" not in clean
+    soup = BeautifulSoup(site_markdown(REPO / "mkdocs.yml").html(text), "html.parser")
+    assert soup.select_one("code").get_text() == "experiments/runs/<corrida>.yaml"
+    assert "cita" in soup.select_one("blockquote").get_text()
+    assert not [a for tag in soup.find_all(True) for a in tag.attrs if a.lower().startswith("on")]
+
+
+def test_no_file_of_the_project_is_included_from_a_notebook(site):
+    for page in ("runs/hostil/index.html", "runs/hostil/notebook.html"):
+        html = (site / "site" / page).read_text(encoding="utf-8")
+        assert "site_name" not in html and "markdown_extensions" not in html, page
+        assert "antes" in html and "después" in html  # the HTML output around the fence, shown

@@ -9,14 +9,19 @@ Registered into the templates' Jinja environment by `register`.
 from __future__ import annotations
 
 import csv
-import html
 import functools
+import hashlib
+import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportgen.notebook import digest, output_markdown
+from jinja2 import pass_context
+
+from reportgen.read import NotebookHarvest, Section
+from reportgen.read.page import section_html, shown_on_run_page
 from reportgen.results import NOTEBOOK, Metric, Output, Record, RunResults
+from reportgen.safe import sanitize_html
 
 PRACTICE_TEMPLATE, NOTEBOOK_TEMPLATE = "run_page.md.j2", "notebook_run.md.j2"
 # Figures the practice's template places itself; any other recorded figure goes under its stage.
@@ -24,6 +29,8 @@ PRACTICE_FIGURES = {"samples", "class_distribution", "mosaic", "mixing", "curves
                     "confusion_baseline", "confusion_advanced", "top5", "gradcam_hits", "gradcam_errors",
                     "methods_baseline", "methods_advanced", "deletion_insertion", "tsne", "lr_sensitivity"}
 PRACTICE_TABLES = {"history", "metrics", "lr_sweep"}  # offered as downloads
+FAILED_NOTEBOOK = "notebook-fallido.ipynb"  # a failed attempt's executed notebook, among the downloads
+FAILED_FIGURES = "figures/intento-fallido"  # its figures, apart from the last good results' figures
 MAX_TABLE_ROWS = 20
 MAX_COMPARED = 8  # metric columns side by side; more would not read at 1280 px
 
@@ -59,9 +66,14 @@ def by_stage(records: list[Record]) -> list[tuple[str | None, list[Record]]]:
     return list(groups.items())
 
 
-def recorded_pngs(run: RunResults) -> set[str]:
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def recorded_pngs(run: RunResults) -> frozenset[str]:
     """Digests of recorded figures: the notebook's copy of one (Recorder.show) is not shown twice."""
-    return {_file_digest(r.path, r.path.stat().st_mtime_ns) for r in run.records if r.kind == "figure" and r.path}
+    return frozenset(_file_digest(r.path, r.path.stat().st_mtime_ns)
+                     for r in run.records if r.kind == "figure" and r.path)
 
 
 @functools.lru_cache(maxsize=256)
@@ -71,19 +83,41 @@ def _file_digest(path: Path, _mtime: int) -> str:
 
 
 def visible_outputs(run: RunResults, outputs: list[Output]) -> list[Output]:
-    shown = recorded_pngs(run) if run.records else set()
+    shown = recorded_pngs(run) if run.records else frozenset()
     return [o for o in outputs if not (o.kind == "figure" and digest(o.data) in shown)]
 
 
+def shown_attempt(run: RunResults) -> tuple[NotebookHarvest | None, bool]:
+    """The notebook the run page shows, and whether it is the failed attempt: a failed run shows
+    what its last attempt produced, up to the failing cell; otherwise the last good results."""
+    if (run.status == "failed" and run.failure is not None and run.failure.notebook is not None
+            and not is_practice(run)):
+        return run.failure.notebook, True
+    return run.notebook, False
+
+
 def page_assets(run: RunResults) -> dict[str, bytes]:
-    """For the generic page: the notebook's figures it shows (figures/) and the executed notebook
-    itself among the downloads (datos/), by path relative to the run's folder."""
-    if run.notebook is None or is_practice(run):
+    """For the generic page: the notebook's figures it shows (figures/), glued figures, and the
+    executed notebook(s) among the downloads (datos/), by path relative to the run's folder."""
+    if is_practice(run):
         return {}
-    outputs = [o for s in run.notebook.sections for o in visible_outputs(run, s.outputs)]
-    files = {f"figures/{o.file}": o.data for o in outputs if o.kind == "figure"}
-    files[f"datos/{NOTEBOOK}"] = (run.folder / NOTEBOOK).read_bytes()
+    files = {}
+    notebook, failed = shown_attempt(run)
+    if notebook is not None:
+        folder = FAILED_FIGURES if failed else "figures"
+        outputs = [o for s in notebook.sections for o in visible_outputs(run, s.outputs)]
+        outputs += [g.output for g in notebook.glued if g.output is not None]
+        files.update({f"{folder}/{o.file}": o.data for o in outputs if o.kind == "figure"})
+    if run.folder is not None:
+        files[f"datos/{NOTEBOOK}"] = (run.folder / NOTEBOOK).read_bytes()
     return files
+
+
+def glued_figures(run: RunResults) -> list[Output]:
+    """Figures the notebook glued under a name, as the Recorder's named figures."""
+    notebook, _ = shown_attempt(run)
+    return [g.output for g in notebook.glued if g.output is not None and g.output.kind == "figure"] \
+        if notebook is not None else []
 
 
 def csv_rows(path: Path, limit: int = MAX_TABLE_ROWS) -> tuple[list[str], list[list[str]], int]:
@@ -97,11 +131,21 @@ def csv_rows(path: Path, limit: int = MAX_TABLE_ROWS) -> tuple[list[str], list[l
 
 def activities(run: RunResults) -> list[tuple[str, float | None]]:
     """Rows of 'Actividades': the Recorder's stages when it timed any, else the notebook's sections."""
-    if run.timings:
+    notebook, failed = shown_attempt(run)
+    if run.timings and not failed:
         return [(t["stage"], t.get("seconds")) for t in run.timings]
-    if run.notebook is None:
+    if notebook is None:
         return []
-    return [(s.title, s.seconds) for s in run.notebook.sections if s.seconds is not None]
+    return [(s.title, s.seconds) for s in notebook.sections if s.has_code]
+
+
+def activities_total(run: RunResults) -> float | None:
+    """The run's whole time: as recorded, or the failed attempt's cells added up."""
+    notebook, failed = shown_attempt(run)
+    if failed:
+        measured = [s.seconds for s in notebook.sections if s.seconds is not None]
+        return sum(measured) if measured else None
+    return run.record.get("seconds")
 
 
 # ------------------------------------------------------------------ checklist
@@ -109,8 +153,9 @@ def activities(run: RunResults) -> list[tuple[str, float | None]]:
 def evidence_names(run: RunResults, reflection_written: bool) -> set[str]:
     """Names a checklist item can point at: headings, recorded names, 'reflection'."""
     names = {r.name for r in run.records} | set(run.figures) | set(run.tables)
-    if run.notebook is not None:
-        names |= {s.title for s in run.notebook.sections}
+    notebook, _ = shown_attempt(run)
+    if notebook is not None:
+        names |= {s.title for s in notebook.sections} | {g.name for g in notebook.glued}
     if reflection_written:
         names.add("reflection")
     return {name.casefold() for name in names}
@@ -164,12 +209,40 @@ def front_matter_title(title: str) -> str:
     return json.dumps(html.escape(str(title), quote=False), ensure_ascii=False)
 
 
+@pass_context
+def notebook_html(context, part: Section | str) -> str:
+    """The placeholder of a notebook section's body (or of prose HTML) on the run page; the HTML
+    itself, sanitised, replaces it after Markdown (`render.fragments`)."""
+    run: RunResults = context["run"]
+    env = context.environment
+    if isinstance(part, str):
+        return env.globals["fragments"].add(sanitize_html(part))
+    _, failed = shown_attempt(run)
+    body = section_html(part, env.globals["site_markdown"](), context["t"], FAILED_FIGURES if failed else "figures",
+                        f"datos/{FAILED_NOTEBOOK if failed else NOTEBOOK}",
+                        skip_figures=recorded_pngs(run) if run.records else frozenset())
+    return env.globals["fragments"].add(body) if body.strip() else ""
+
+
+@pass_context
+def glued_figure_html(context, output: Output) -> str:
+    """The placeholder of a glued figure, placed under "recorded" with its name as caption, like
+    the Recorder's figures."""
+    from reportgen.read.page import output_html
+
+    _, failed = shown_attempt(context["run"])
+    image = output_html(output, context["t"], FAILED_FIGURES if failed else "figures", f"datos/{NOTEBOOK}")
+    body = image.replace("</figure>", f"<figcaption>{html.escape(output.glue or '')}</figcaption></figure>")
+    return context.environment.globals["fragments"].add(sanitize_html(body))
+
+
 def register(env) -> None:
     """Make these helpers available to every template."""
     env.globals.update(other_records=other_records,
                        by_stage=by_stage, csv_rows=csv_rows, checklist_items=checklist,
                        comparison=comparison, headline_metrics=headline_metrics,
-                       visible_outputs=visible_outputs, activities=activities)
-    env.filters.update(output=lambda output, t: output_markdown(output, "figures", t),
-                       front_matter_title=front_matter_title)
+                       visible_outputs=visible_outputs, activities=activities, activities_total=activities_total, shown_attempt=shown_attempt,
+                       notebook_html=notebook_html, shown_on_run_page=shown_on_run_page,
+                       glued_figures=glued_figures, glued_figure_html=glued_figure_html)
+    env.filters.update(front_matter_title=front_matter_title)
     env.tests.update(practice_run=is_practice)

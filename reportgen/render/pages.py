@@ -19,23 +19,28 @@ import hashlib
 import html
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 
-from reportgen.notebook import notebook_markdown
 from reportgen.project import Project
-from reportgen.results import Figure, RunResults
+from reportgen.read import cache as stored
+from reportgen.read import read_notebook
+from reportgen.read.markdown import site_markdown
+from reportgen.read.page import notebook_page
+from reportgen.results import NOTEBOOK, Figure, RunResults
 from reportgen.render import evidence
 from reportgen.render import figures as drawn
 from reportgen.render import interpretation, numbers
 from reportgen.render.explanations import explanations_view
+from reportgen.render.fragments import Fragments, inline
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
 from reportgen.render.strings import strings
+from reportgen.safe import sanitize_html
 
 STUDENT_FILE = "reflexion.md"
-FAILED_NOTEBOOK = "notebook-fallido"
+FAILED_NOTEBOOK = "notebook-fallido"  # the failed attempt's notebook page (and download)
 # Parentheses stay as they are: "\(" would start a MathJax formula, and without "[" they link nothing.
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]#+\-.!|~>])")
 
@@ -89,7 +94,7 @@ def duration(seconds) -> str:
     if seconds is None:
         return "—"
     seconds = float(seconds)
-    if seconds < 0.5:
+    if round(seconds) < 1:  # 0.5 rounds to 0: still "< 1 s", never "0 s"
         return "< 1 s"
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -185,11 +190,19 @@ class SiteFile:
     path: str  # POSIX path inside the site's docs, e.g. "runs/demo/index.md"
     content: str | bytes | None = None
     source: Path | None = None  # e.g. a recorded figure in experiments/results/<run-id>/figures/
+    # A page's notebook parts: placeholder -> sanitised HTML, swapped in after Markdown (render/fragments.py)
+    fragments: dict[str, str] = field(default_factory=dict, compare=False)
 
     def read_bytes(self) -> bytes:
         if self.source is not None:
             return self.source.read_bytes()
         return self.content.encode("utf-8") if isinstance(self.content, str) else self.content
+
+    def standalone(self) -> bytes:
+        """The file as `render --out` writes it: a page with its notebook HTML in place."""
+        if isinstance(self.content, str) and self.fragments:
+            return inline(self.content, self.fragments).encode("utf-8")
+        return self.read_bytes()
 
 
 def write_files(files: list[SiteFile], folder: Path) -> None:
@@ -197,7 +210,7 @@ def write_files(files: list[SiteFile], folder: Path) -> None:
     for item in files:
         target = folder / item.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(item.read_bytes())
+        target.write_bytes(item.standalone())
 
 
 # ------------------------------------------------------------------------ pages
@@ -210,6 +223,13 @@ class Renderer:
         self.language = language  # of the site-wide pages (home, comparison)
         self.env = environment(project.templates_dir)
         self.figure_cache = project.root / ".cache" / "reportgen" / "figures"
+        self.notebook_cache = project.root / ".cache" / "reportgen" / "notebooks"
+        self.fragments = Fragments()  # the notebook parts of every page made here
+        self.env.globals.update(fragments=self.fragments, site_markdown=self.site_markdown)
+
+    def site_markdown(self):
+        """The site's Markdown engine (mkdocs.yml's extensions), for a notebook's text and code."""
+        return site_markdown(self.project.mkdocs_yml)
 
     # ---------------------------------------------------------------- the site
 
@@ -225,7 +245,7 @@ class Renderer:
     def _page(self, path: str, template: str, language: str, **context) -> SiteFile:
         text = self.env.get_template(template).render(
             marker=marker(path), t=page_strings(language), language=language, **context)
-        return SiteFile(path, content=text)
+        return SiteFile(path, content=text, fragments=self.fragments.used_by(text))
 
     # ----------------------------------------------------------------- one run
 
@@ -238,11 +258,14 @@ class Renderer:
             files += [SiteFile(f"{folder}/figures/{figure.path.name}", source=figure.path)
                       for figure in run.figures.values()]
             files += self._downloads(run, folder)
-            files += [SiteFile(f"{folder}/{name}", content=data) for name, data in evidence.page_assets(run).items()]
-            files += self._notebook_page(run.folder / "notebook.ipynb", f"{folder}/notebook.md", run)
-        if run.failure is not None:
-            files += self._notebook_page(run.failure.folder / "notebook.ipynb",
-                                         f"{folder}/{FAILED_NOTEBOOK}.md", run, failed=True)
+            files += self._notebook_page(run.folder / NOTEBOOK, f"{folder}/notebook.md", run)
+        files += [SiteFile(f"{folder}/{name}", content=data) for name, data in evidence.page_assets(run).items()]
+        if run.failure is not None and run.failure.has_notebook:
+            files += self._notebook_page(run.failure.folder / NOTEBOOK, f"{folder}/{FAILED_NOTEBOOK}.md", run, failed=True)
+            files.append(SiteFile(f"{folder}/datos/{FAILED_NOTEBOOK}.ipynb", source=run.failure.folder / NOTEBOOK))
+        if run.folder is not None and run.notebook is not None and run.notebook.cut \
+                and not any(item.path == f"{folder}/datos/{NOTEBOOK}" for item in files):
+            files.append(SiteFile(f"{folder}/datos/{NOTEBOOK}", source=run.folder / NOTEBOOK))  # cut outputs link it
         verdicts = interpretation.page_words(run)  # once: the page and the reflection seed both read them
         reflection, written = self.reflection(run, verdicts)
         downloads = sorted(item.path.rsplit("/", 1)[1] for item in files if "/datos/" in item.path)
@@ -322,39 +345,47 @@ class Renderer:
     # --------------------------------------------------------------- notebooks
 
     def _notebook_page(self, notebook: Path, path: str, run: RunResults, failed: bool = False) -> list[SiteFile]:
-        """The executed notebook as a page of the site (the practice's evidence), with its images."""
-        if not notebook.exists():
+        """The executed notebook as a page of the site (code, outputs, prose), with its images."""
+        harvest = read_notebook(notebook, self.project.notebook(run.config.notebook), self.project.mkdocs_yml,
+                                cache=self.notebook_cache)
+        if harvest is None:
             return []
         folder, stem = path.rsplit("/", 1)
-        cell = run.failure.cell if failed else None
-        body, outputs = _convert_notebook(notebook.read_bytes(), stem.removesuffix(".md") + "_files", cell,
-                                          run.language)
+        files_dir = stem.removesuffix(".md") + "_files"
+        body, fragments = self._notebook_body(harvest, files_dir, run.language, failed)
+        images = {f"{files_dir}/{o.file}": o.data for o in harvest.figures}
+        self.fragments.update(fragments)
         header = self.env.get_template("notebook_page.md.j2").render(
             marker=marker(path), run=run, failed=failed, t=page_strings(run.language))
-        files = [SiteFile(path, content=header + "\n" + body)]
-        files += [SiteFile(f"{folder}/{name}", content=data) for name, data in outputs.items()]
+        files = [SiteFile(path, content=header + "\n" + body, fragments=fragments)]
+        files += [SiteFile(f"{folder}/{name}", content=data) for name, data in images.items()]
         return files
 
 
-_CONVERTED: dict[str, tuple[str, dict[str, bytes]]] = {}
+    def _notebook_body(self, harvest, files_dir: str, language: str, failed: bool) -> tuple[str, dict[str, str]]:
+        """The notebook page's Markdown and its fragments, kept in memory (`mkdocs serve`) and on
+        disk between builds; fragments from disk are sanitised again (the cache is not trusted)."""
+        key = _sha(harvest.key.encode(), files_dir.encode(), language.encode(), str(failed).encode(),
+                   (self.project.templates_dir / "notebook_page.md.j2").as_posix().encode())
+        if key in _NOTEBOOK_PAGES:
+            return _NOTEBOOK_PAGES[key]
+        kept = stored.load(self.notebook_cache, f"page-{key}")
+        if kept and isinstance(kept.get("body"), str) and isinstance(kept.get("fragments"), dict):
+            result = kept["body"], {k: sanitize_html(str(v)) for k, v in kept["fragments"].items()}
+        else:
+            fragments = Fragments()
+            link = f"datos/{FAILED_NOTEBOOK}.ipynb" if failed else f"datos/{NOTEBOOK}"
+            body = notebook_page(harvest, self.site_markdown(), page_strings(language), files_dir, link,
+                                 fragments.add, md_text)
+            result = body, dict(fragments)
+            stored.store(self.notebook_cache, f"page-{key}", {"body": body, "fragments": result[1]})
+        if len(_NOTEBOOK_PAGES) > 64:
+            _NOTEBOOK_PAGES.clear()
+        _NOTEBOOK_PAGES[key] = result
+        return result
 
 
-def _convert_notebook(data: bytes, files_dir: str, failed_cell: int | None,
-                      language: str) -> tuple[str, dict[str, bytes]]:
-    """Markdown and output images of an executed notebook, tags honoured and HTML sanitised
-    (memoised: `mkdocs serve` rebuilds often)."""
-    key = _sha(data, files_dir.encode(), str(failed_cell).encode(), language.encode())
-    if key not in _CONVERTED:
-        import nbformat
-
-        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
-        for cell in nb.cells:  # papermill's bookkeeping is noise on a published page
-            cell.get("metadata", {}).pop("papermill", None)
-        if failed_cell is not None:  # the run page links straight to the failing cell
-            nb.cells.insert(failed_cell, nbformat.v4.new_markdown_cell('<a id="celda-fallida"></a>'))
-        body, files = notebook_markdown(nb, files_dir, page_strings(language))
-        _CONVERTED[key] = (_demote_headings(body), files)
-    return _CONVERTED[key]
+_NOTEBOOK_PAGES: dict[str, tuple[str, dict[str, str]]] = {}
 
 
 def _results_digest(folder: Path) -> bytes:
@@ -362,15 +393,3 @@ def _results_digest(folder: Path) -> bytes:
     parts = [path.name.encode() + b"\0" + path.read_bytes()
              for pattern in ("*.json", "*.csv", "*.npz") for path in sorted(folder.glob(pattern))]
     return _sha(*parts).encode()
-
-
-def _demote_headings(markdown: str) -> str:
-    """The notebook's own '# Title' would compete with the page title: shift headings one level."""
-    out, in_code = [], False
-    for line in markdown.splitlines():
-        if line.startswith("```"):
-            in_code = not in_code
-        if not in_code and re.match(r"#{1,5} ", line):
-            line = "#" + line
-        out.append(line)
-    return "\n".join(out) + "\n"

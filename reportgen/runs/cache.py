@@ -155,7 +155,12 @@ def state_of(project: Project, run: "Run") -> RunState:
     if not done or done.get("status") != "ok":
         return RunState(run.id, "new", "never executed successfully", components=components)
     if done.get("cache_key") == key:
-        return RunState(run.id, "fresh", "results match the configuration", components=components)
+        from reportgen.read import prose_changed
+
+        prose = prose_changed(project.notebook(run.config.notebook), project.results(run.id) / "notebook.ipynb")
+        return RunState(run.id, "fresh", "results match the configuration" + (
+            "; prose changed since execution (the page shows it, nothing re-executes)" if prose else ""),
+            components=components)
     before = done.get("cache_components", {})
     changed = [name for name, value in components.items() if before.get(name) != value]
     return RunState(run.id, "stale", "changed: " + ", ".join(changed), changed, components)

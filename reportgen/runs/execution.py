@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from reportgen.errors import RunFailed
 from reportgen.project import Project
+from reportgen.read import expected_errors_only
 from reportgen.record import RESULTS_DIR_VARIABLE, write_json
 from reportgen.results import NOTEBOOK, RUN_RECORD, STATUS, TIMINGS, read_run_json
 from reportgen.runs.cache import (cache_components, cache_key, library_versions, notebook_parameters,
@@ -174,6 +175,8 @@ def _failure_details(notebook: Path) -> tuple[int | None, int | None, str]:
     for index, cell in enumerate(cells):
         if PAPERMILL_CELL_TAGS.isdisjoint(cell.get("metadata", {}).get("tags", [])):
             number += 1
+        if "raises-exception" in cell.get("metadata", {}).get("tags", []):
+            continue  # an expected error (MyST-NB's tag): shown on the page, not a failure
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 return index, number, f"{output.get('ename')}: {output.get('evalue')}"
@@ -261,6 +264,9 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
         raise  # the caller removes the folder: an interrupted run leaves nothing taken for complete
     except BaseException as exc:  # noqa: BLE001 - whatever stopped the notebook, the run failed
         error = exc
+    if type(error).__name__ == "PapermillExecutionError" and expected_errors_only(output) \
+            and not (folder / STATUS).exists():
+        error = None  # papermill ran on past cells tagged raises-exception, then raised for their errors
     record["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     record["seconds"] = round(time.perf_counter() - start, 1)
     record["status"] = "ok"
