@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reportgen import facts
 from reportgen.practice.config import RunParameters
-from reportgen.record import Recorder
+from reportgen.record import Recorder, to_jsonable
 
 RANDOMISATION_DRAWS = 3  # seeded draws of the cascading randomisation test: its spread goes on the page
 RANDOMISATION_IMAGES = 8  # images per draw and step (Integrated Gradients there costs steps x draws x layers)
@@ -33,6 +34,14 @@ class Practice:
         """Time a stage under its key (data, pipelines, ...); the page names it in its own language."""
         return self.recorder.stage(key)
 
+    def record(self, name: str, value):
+        """Record one of the practice's facts files through its model (`reportgen.facts.FILES`), so what
+        the page reads is what the contract says; a mismatch fails here, in the notebook."""
+        model = facts.FILES[name]
+        checked = value if isinstance(value, model) else model.model_validate(to_jsonable(value))
+        self.recorder.json(name, checked)
+        return checked
+
     # ------------------------------------------------------------------ data
 
     def load_data(self):
@@ -41,7 +50,7 @@ class Practice:
         from reportgen.practice.data import load_dataset
 
         dataset = load_dataset(self.params.data)
-        self.recorder.json("dataset", dataset.facts)
+        self.record("dataset", dataset.facts)
         self.recorder.arrays("samples", **figure_data.samples(dataset.train.images, dataset.train.labels,
                                                               len(dataset.class_names)))
         return dataset
@@ -54,7 +63,7 @@ class Practice:
         from reportgen.practice import augmentation, figure_data
 
         cfg = self.params.augmentation
-        self.recorder.json("pipelines", {
+        self.record("pipelines", {
             "baseline": cfg.baseline, "advanced": cfg.advanced, "mixup": cfg.mixup, "cutmix": cfg.cutmix,
             "preset": cfg.preset, "risks": augmentation.label_risks(cfg.advanced, cfg.preset),
         })
@@ -81,7 +90,7 @@ class Practice:
         comparison = training.compare(
             self.params, (dataset.train.images, dataset.train.labels), (dataset.val.images, dataset.val.labels),
             num_classes=len(dataset.class_names), checkpoint_dir=checkpoint_dir)
-        self.recorder.json("protocol", {
+        self.record("protocol", {
             "settings": comparison.protocol.settings(),
             "initial_weights_hash": comparison.initial_weights_hash,
             "status": comparison.status, "diverged": comparison.diverged, "seconds": comparison.seconds})
@@ -121,8 +130,8 @@ class Practice:
                 model, test.images, test.labels, dataset.class_names, self.params.evaluation, pipeline, seed,
                 **clean))
         report = evaluation.build_report(per_model, dataset.class_names)
-        self.recorder.json("metrics", report)
-        self.recorder.json("per_image", evaluation.per_image_record(per_model))
+        self.record("metrics", report)
+        self.record("per_image", evaluation.per_image_record(per_model))
         self.recorder.table("metrics", evaluation.metrics_table(report))
         shown = [example.index for example in report.pipelines["advanced"].top_k_examples]
         self.recorder.arrays("top5", index=np.asarray(shown, dtype=int),
@@ -131,7 +140,7 @@ class Practice:
         embeddings = {pipeline: evaluation.embeddings(comparison.models[(pipeline, result.detail_seed)],
                                                       test.images[:points])
                       for pipeline, result in report.pipelines.items()}
-        self.recorder.json("tsne", evaluation.tsne_points(embeddings, test.labels[:points], seed=self.params.data.seed))
+        self.record("tsne", evaluation.tsne_points(embeddings, test.labels[:points], seed=self.params.data.seed))
         return report
 
     # ---------------------------------------------------------- explanations
@@ -173,7 +182,7 @@ class Practice:
                 maps=np.stack([figure_data.quantised_maps(m, side["methods"]) for m in heatmaps]),
                 **({} if gaps is None else {"completeness_gap": np.asarray(gaps, dtype=np.float32)}))
         summary = self._check_explanations(models, test, cfg)
-        self.recorder.json("explanations", summary)
+        self.record("explanations", summary)
         return summary
 
     def _method_maps(self, model, images, cfg) -> tuple[dict, np.ndarray | None]:
