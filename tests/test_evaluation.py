@@ -346,6 +346,18 @@ def test_tsne_is_recorded_as_coordinates_and_drawn_with_a_class_legend(report, m
     assert [len(ax.collections[0].get_offsets()) for ax in fig.axes] == [20, 20]
 
 
+def test_tsne_leaves_out_a_pipeline_whose_embeddings_are_degenerate_instead_of_crashing_the_kernel():
+    # All-equal embeddings (a model ruined by a far too high learning rate) segfault scikit-learn's
+    # Barnes-Hut tree, which kills the notebook's kernel; huge but varied ones are only rescaled.
+    rng = np.random.default_rng(0)
+    varied = rng.normal(size=(40, 8)).astype(np.float32)
+    embeddings = {"baseline": varied * 1e30, "advanced": np.ones((40, 8), np.float32),
+                  "broken": np.full((40, 8), np.nan, np.float32)}
+    points = ev.tsne_points(embeddings, rng.integers(0, 3, 40), max_points=30)
+    assert list(points.points) == ["baseline"]
+    assert np.isfinite(points.points["baseline"]).all() and np.ptp(points.points["baseline"]) > 0
+
+
 def test_top_k_figure_marks_the_true_class_in_green_and_reads_the_recorded_probabilities(report, test_split,
                                                                                           tmp_path):
     report, _ = report

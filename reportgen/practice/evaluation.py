@@ -430,7 +430,9 @@ def tsne_points(embeddings: dict, labels, max_points: int = 500, seed: int = 0) 
     """2-D t-SNE coordinates of each pipeline's embeddings of the same test images (tsne.json).
 
     At most `max_points` images (the same ones for every pipeline); the figure is drawn at
-    render time from these coordinates.
+    render time from these coordinates. A pipeline whose embeddings are not finite or all alike
+    (a model trained at a learning rate far too high) has no map: scikit-learn's Barnes-Hut tree
+    crashes the kernel on such points instead of raising.
     """
     from sklearn.manifold import TSNE
 
@@ -439,8 +441,15 @@ def tsne_points(embeddings: dict, labels, max_points: int = 500, seed: int = 0) 
                                                         replace=False))
     points = {}
     for pipeline, features in embeddings.items():
+        features = np.asarray(features, dtype=np.float64)[chosen]
+        spread = features.std(axis=0).max() if np.isfinite(features).all() else 0.0
+        if not spread > 0:
+            continue
+        # One global scale changes no t-SNE affinity (each point's bandwidth is calibrated to the
+        # perplexity) and keeps the tree's coordinates in range.
+        features = (features - features.mean(axis=0)) / spread
         tsne = TSNE(n_components=2, perplexity=min(30.0, (len(chosen) - 1) / 3), init="pca", random_state=seed)
-        points[pipeline] = np.round(tsne.fit_transform(np.asarray(features)[chosen]), 3).tolist()
+        points[pipeline] = np.round(tsne.fit_transform(features), 3).tolist()
     return TsneFacts(index=chosen.tolist(), labels=labels[chosen].tolist(), points=points)
 
 
