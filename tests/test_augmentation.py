@@ -288,7 +288,7 @@ def test_describe_pipeline_lists_recorded_operations_in_order_with_readable_stre
 
 def test_mosaic_records_the_original_and_the_requested_draws(tmp_path):
     image = np.random.default_rng(5).integers(0, 256, (24, 24, 3)).astype(np.uint8)
-    recorded = figure_data.mosaic(image, AugmentationConfig().advanced, draws=9, seed=0)
+    recorded = figure_data.mosaic(image, build_pipeline(AugmentationConfig().advanced, seed=0), draws=9)
     assert np.array_equal(recorded["original"], image)
     assert recorded["draws"].shape == (8, 24, 24, 3) and recorded["draws"].dtype == np.uint8
     assert not all(np.array_equal(draw, image) for draw in recorded["draws"])

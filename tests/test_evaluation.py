@@ -11,6 +11,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from sklearn import metrics as skm
 
+from reportgen.facts import MetricsReport, headline_metrics
 from reportgen.practice import evaluation as ev
 from reportgen.practice.config import EvaluationConfig
 from reportgen.record import Recorder, write_json
@@ -218,11 +219,11 @@ def test_metrics_json_validates_against_its_schema(report, tmp_path):
     path = tmp_path / "metrics.json"
     write_json(path, report)
     document = json.loads(path.read_text(encoding="utf-8"))
-    jsonschema.validate(document, ev.MetricsReport.model_json_schema())
-    assert ev.MetricsReport.model_validate(document) == report
+    jsonschema.validate(document, MetricsReport.model_json_schema())
+    assert MetricsReport.model_validate(document) == report
     document["pipelines"]["baseline"]["seeds"][0]["accuracy"] = "high"
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(document, ev.MetricsReport.model_json_schema())
+        jsonschema.validate(document, MetricsReport.model_json_schema())
 
 
 def test_report_aggregates_seeds_and_keeps_details(report):
@@ -258,7 +259,7 @@ def test_metrics_table_holds_every_headline_number(report):
     report, _ = report
     table = ev.metrics_table(report)
     assert list(table.columns) == ["pipeline", "seed", "metric", "value"]
-    assert len(table) == 2 * 2 * len(ev.HEADLINE_METRICS)
+    assert len(table) == 2 * 2 * len(headline_metrics())
     row = table[(table.pipeline == "advanced") & (table.seed == 1) & (table.metric == "macro_f1")]
     assert row.value.item() == pytest.approx(report.pipelines["advanced"].seeds[1].macro_f1)
 
@@ -338,11 +339,23 @@ def test_tsne_is_recorded_as_coordinates_and_drawn_with_a_class_legend(report, m
     images, labels = test_split
     features = {pipeline: ev.embeddings(model, images) for pipeline, model in models.items()}
     points = ev.tsne_points(features, labels, max_points=20)
-    assert len(points["labels"]) == 20 and all(len(p) == 20 for p in points["points"].values())
-    fig = DRAWERS["tsne"](recorded_run(report, tmp_path, "es", tsne=points), "es")
+    assert len(points.labels) == 20 and all(len(p) == 20 for p in points.points.values())
+    fig = DRAWERS["tsne"](recorded_run(report, tmp_path, "es", tsne=points.model_dump()), "es")
     texts = _texts(fig)
     assert "Baseline" in texts and "Avanzado" in texts and "class_5" in texts
     assert [len(ax.collections[0].get_offsets()) for ax in fig.axes] == [20, 20]
+
+
+def test_tsne_leaves_out_a_pipeline_whose_embeddings_are_degenerate_instead_of_crashing_the_kernel():
+    # All-equal embeddings (a model ruined by a far too high learning rate) segfault scikit-learn's
+    # Barnes-Hut tree, which kills the notebook's kernel; huge but varied ones are only rescaled.
+    rng = np.random.default_rng(0)
+    varied = rng.normal(size=(40, 8)).astype(np.float32)
+    embeddings = {"baseline": varied * 1e30, "advanced": np.ones((40, 8), np.float32),
+                  "broken": np.full((40, 8), np.nan, np.float32)}
+    points = ev.tsne_points(embeddings, rng.integers(0, 3, 40), max_points=30)
+    assert list(points.points) == ["baseline"]
+    assert np.isfinite(points.points["baseline"]).all() and np.ptp(points.points["baseline"]) > 0
 
 
 def test_top_k_figure_marks_the_true_class_in_green_and_reads_the_recorded_probabilities(report, test_split,

@@ -1,4 +1,5 @@
-"""The practice records the arrays the page draws its figures of images from, never drawings."""
+"""The practice records the arrays the page draws its figures of images from, never drawings; the
+models and maps it records are the ones the notebook's own `fit` and `explain` produced."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from reportgen.render import figures as drawn
 from reportgen.results import RunResults
 
 from conftest import TINY_PARAMETERS
+from notebook_code import practice_functions
 
 IMAGE_FIGURES = ["samples", "mosaic", "mixing", "top5", "gradcam_hits", "gradcam_errors", "methods_baseline",
                  "methods_advanced"]
@@ -40,10 +42,22 @@ def test_the_practice_records_the_arrays_of_every_figure_of_images_and_no_png(tm
                   "explanations": {"num_images": 2, "ig_steps": 4, "checks_images": 4}}
     practice = Practice(RunParameters.model_validate(parameters), Recorder(tmp_path / "results"))
     dataset = practice.load_data()
-    practice.show_pipelines(dataset)
-    comparison = practice.train(dataset)
+    notebook = practice_functions(practice.params, dataset.class_names)
+    trained, explained = [], []
+
+    def fit(run):
+        trained.append(notebook["fit"](run))
+        return trained[-1]
+
+    def explain(model, images, method, target=None):
+        maps = notebook["explain"](model, images, method, target)
+        explained.append((model, np.asarray(images), method, maps))
+        return maps
+
+    practice.show_pipelines(dataset, notebook["make_pipeline"]("advanced", seed=0))
+    comparison = practice.train(dataset, fit)
     report = practice.evaluate(dataset, comparison)
-    practice.explain(dataset, comparison, report)
+    practice.explain(dataset, comparison, report, explain)
 
     results = tmp_path / "results"
     assert not list(results.rglob("*.png"))
@@ -65,6 +79,16 @@ def test_the_practice_records_the_arrays_of_every_figure_of_images_and_no_png(tm
     methods = recorded["methods_advanced"]
     assert methods["methods"].tolist() == practice.params.explanations.methods
     assert methods["completeness_gap"].shape == (len(methods["images"]),)
+
+    # The notebook's code made them: the models evaluated are what its `fit` returned, and the Grad-CAM
+    # maps the page draws are what its `explain` returned for those very images.
+    assert sorted(map(id, comparison.models.values())) == sorted(map(id, trained))
+    for index, (pipeline, model) in enumerate(zip(hits["models"], (comparison.models[("baseline", 0)],
+                                                                    comparison.models[("advanced", 0)]))):
+        made = [m for mod, images, method, m in explained if mod is model and method == "gradcam"
+                and np.array_equal(thumbnails(images, THUMBNAIL_SIDE["gradcam"]), hits["images"])]
+        assert made and np.array_equal(hits["maps"][index], quantised_maps(made[0], THUMBNAIL_SIDE["gradcam"])), pipeline
+    assert {method for _, _, method, _ in explained} == set(practice.params.explanations.methods)
 
     # What the page does with them: every figure of images is drawn, none is missing.
     facts = {name: json.loads((results / f"{name}.json").read_text()) for name in ("dataset", "metrics")}

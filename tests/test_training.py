@@ -1,4 +1,8 @@
-"""The comparison protocol: shared settings and weights, determinism, best epoch, NaN guard."""
+"""The comparison protocol: shared settings and weights, determinism, best epoch, NaN guard.
+
+The training is the notebook's own `fit` (tests/notebook_code.py runs its definitions); these tests
+check the bookkeeping the package keeps around it.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,10 @@ from reportgen.practice import training
 from reportgen.practice.config import Mixing, RunParameters
 from reportgen.render.figures.training import lr_sensitivity, training_curves
 from reportgen.render.interpretation import protocol_rows
-from reportgen.practice.training import (HISTORY_COLUMNS, NAN_LOSS, OK, Pipeline, Protocol, TrainingBatches, compare,
-                                lr_sweep, pipelines_from_config, train_pipeline)
+from reportgen.practice.training import (HISTORY_COLUMNS, NAN_LOSS, OK, Pipeline, Protocol, TrainingBatches,
+                                         TrainingRun, compare, lr_sweep, pipelines_from_config, train_pipeline)
+
+from notebook_code import practice_functions
 
 SIZE, CLASSES = 16, 3
 
@@ -45,32 +51,52 @@ def parameters(advanced=ADVANCED, **training_overrides) -> RunParameters:
     })
 
 
+def notebook_fit(params=None):
+    """The notebook's `fit`, for a run of `params` on the colour data."""
+    return practice_functions(params or parameters(), [f"c{k}" for k in range(CLASSES)])["fit"]
+
+
 @pytest.fixture(scope="module")
 def spied_comparison(tmp_path_factory):
-    """One comparison, with every call to train_pipeline recorded."""
-    calls = []
+    """One comparison through the notebook's `fit`, with every run it was given and what it returned."""
+    fit, calls = notebook_fit(), []
 
-    def spy(*args, **kwargs):
-        calls.append((args, kwargs))
-        return train_pipeline(*args, **kwargs)
+    def spy(run):
+        classifier = fit(run)
+        calls.append((run, classifier))
+        return classifier
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(training, "train_pipeline", spy)
-        checkpoints = tmp_path_factory.mktemp("checkpoints")
-        comparison = compare(parameters(), TRAIN, VAL, CLASSES, checkpoint_dir=checkpoints, progress=False)
+    checkpoints = tmp_path_factory.mktemp("checkpoints")
+    comparison = compare(parameters(), spy, TRAIN, VAL, CLASSES, checkpoint_dir=checkpoints, progress=False)
     return comparison, calls, checkpoints
 
 
 def test_both_pipelines_get_the_same_protocol_object_seed_and_initial_weights(spied_comparison):
     comparison, calls, _ = spied_comparison
-    (baseline_args, _), (advanced_args, _) = calls
-    assert [args[1].name for args in (baseline_args, advanced_args)] == ["baseline", "advanced"]
-    assert baseline_args[0] is advanced_args[0] is comparison.protocol
-    for shared in (2, 3, 4, 5):  # train, val, num_classes, seed
-        assert baseline_args[shared] is advanced_args[shared]
-    assert baseline_args[6] is advanced_args[6]  # the initial weights
+    (baseline, _), (advanced, _) = calls
+    assert [run.pipeline.name for run in (baseline, advanced)] == ["baseline", "advanced"]
+    assert baseline.protocol is advanced.protocol is comparison.protocol
+    for shared in ("train", "val", "num_classes", "seed", "initial_weights"):
+        assert getattr(baseline, shared) is getattr(advanced, shared)
     hashes = comparison.initial_weights_hash
     assert hashes["baseline"] == hashes["advanced"] and set(hashes["baseline"]) == {3}
+
+
+def test_the_models_kept_are_the_classifiers_the_notebooks_fit_returned(spied_comparison):
+    comparison, calls, _ = spied_comparison
+    assert {(run.pipeline.name, run.seed): classifier for run, classifier in calls} == comparison.models
+    for run, _ in calls:  # the history is what the fit's callbacks logged, epoch by epoch
+        logged = comparison.history[comparison.history.pipeline == run.pipeline.name]
+        assert list(logged.val_accuracy) == [row["val_accuracy"] for row in run.rows]
+
+
+def test_a_fit_that_skips_the_shared_start_is_refused():
+    def careless(run):
+        return keras.Sequential([keras.Input((SIZE, SIZE, 3)), keras.layers.Flatten(), keras.layers.Dense(CLASSES)])
+
+    run = TrainingRun(Protocol.from_config(parameters()), Pipeline("baseline", ()), 3, TRAIN, VAL, CLASSES)
+    with pytest.raises(RuntimeError, match=r"run.start\(classifier\)"):
+        train_pipeline(careless, run)
 
 
 def test_protocol_carries_every_setting_of_the_run(monkeypatch):
@@ -132,7 +158,7 @@ def test_returned_classifiers_have_no_augmentation_and_keep_their_best_epoch(spi
 def test_same_seed_gives_identical_metrics_including_fine_tuning():
     protocol = Protocol.from_config(parameters(epochs=1, fine_tune_epochs=1))
     pipeline = Pipeline("advanced", tuple(parameters().augmentation.advanced), mixup=Mixing(alpha=0.4))
-    first, second = (train_pipeline(protocol, pipeline, TRAIN, VAL, CLASSES, seed=7).history
+    first, second = (train_pipeline(notebook_fit(), TrainingRun(protocol, pipeline, 7, TRAIN, VAL, CLASSES)).history
                      for _ in range(2))
     metrics = ["loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"]
     pd.testing.assert_frame_equal(first[metrics], second[metrics])
@@ -143,7 +169,7 @@ def test_same_seed_gives_identical_metrics_including_fine_tuning():
 def test_a_comparison_where_every_seed_diverges_fails_and_says_where():
     images = TRAIN[0].astype(np.float32)
     images[0, 0, 0, 0] = np.nan
-    comparison = compare(parameters(), (images, TRAIN[1]), VAL, CLASSES, progress=False)
+    comparison = compare(parameters(), notebook_fit(), (images, TRAIN[1]), VAL, CLASSES, progress=False)
     assert comparison.status == NAN_LOSS
     assert comparison.models == {}
     assert [(d["pipeline"], d["seed"], d["epoch"]) for d in comparison.diverged] == [("baseline", 3, 1),
@@ -153,16 +179,15 @@ def test_a_comparison_where_every_seed_diverges_fails_and_says_where():
 
 def test_a_diverged_seed_is_a_result_and_the_other_seeds_go_on(monkeypatch):
     """The first run diverges; every other (seed, pipeline) still trains and the comparison holds."""
-    real, calls = training.train_pipeline, []
+    fit, calls = notebook_fit(parameters(seeds=[3, 4])), []
 
-    def first_diverges(protocol, pipeline, *args, **kwargs):
-        calls.append((pipeline.name, args[3]))
+    def first_diverges(run):
+        calls.append((run.pipeline.name, run.seed))
         if len(calls) == 1:
-            protocol = dataclasses.replace(protocol, learning_rate=1e12, optimizer="sgd")
-        return real(protocol, pipeline, *args, **kwargs)
+            run.protocol = dataclasses.replace(run.protocol, learning_rate=1e12, optimizer="sgd")
+        return fit(run)
 
-    monkeypatch.setattr(training, "train_pipeline", first_diverges)
-    comparison = compare(parameters(seeds=[3, 4]), TRAIN, VAL, CLASSES, progress=False)
+    comparison = compare(parameters(seeds=[3, 4]), first_diverges, TRAIN, VAL, CLASSES, progress=False)
     assert calls == [("baseline", 3), ("advanced", 3), ("baseline", 4), ("advanced", 4)]
     assert comparison.status == OK and comparison.message == ""
     assert set(comparison.models) == {("advanced", 3), ("baseline", 4), ("advanced", 4)}
@@ -191,22 +216,22 @@ def test_data_order_depends_on_seed_and_epoch_only():
 def test_lr_sweep_runs_the_protocol_shortened_at_each_rate(monkeypatch):
     seen = []
 
-    def fake_train(protocol, pipeline, train, val, num_classes, seed, **kwargs):
-        seen.append(protocol)
-        loss = np.nan if protocol.learning_rate > 1 else 0.5
+    def fake_train(fit, run, checkpoint_dir=None):
+        seen.append(run.protocol)
+        loss = np.nan if run.protocol.learning_rate > 1 else 0.5
         history = pd.DataFrame({"loss": [loss, loss], "val_accuracy": [0.4, 0.6], "val_loss": [1.0, 0.9]})
-        return training.Run(pipeline.name, seed, None, history, OK if loss == 0.5 else NAN_LOSS, "")
+        return training.Run(run.pipeline.name, run.seed, None, history, OK if loss == 0.5 else NAN_LOSS, "")
 
     monkeypatch.setattr(training, "train_pipeline", fake_train)
     params = parameters(epochs=9, lr_sweep=[1e-3, 10.0], lr_sweep_epochs=2, fine_tune_epochs=3)
-    sweep = lr_sweep(params, TRAIN, VAL, CLASSES)
+    sweep = lr_sweep(params, None, TRAIN, VAL, CLASSES)
     assert [p.learning_rate for p in seen] == [1e-3, 10.0]
     assert {(p.epochs, p.fine_tune_epochs, p.batch_size) for p in seen} == {(2, 0, 12)}
     assert list(sweep.columns) == ["pipeline", "lr", "val_accuracy", "val_loss", "status"]
     assert sweep.val_accuracy[0] == 0.6 and sweep.val_loss[0] == 0.9
     assert sweep.status[1] == NAN_LOSS and np.isnan(sweep.val_accuracy[1])
     with pytest.raises(ValueError, match="training.lr_sweep"):
-        lr_sweep(parameters(), TRAIN, VAL, CLASSES)
+        lr_sweep(parameters(), None, TRAIN, VAL, CLASSES)
 
 
 def curves_run(history: pd.DataFrame, diverged=()):

@@ -7,6 +7,7 @@ before anything executes, so a typo costs a second, not an hour of GPU time.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
@@ -210,6 +211,16 @@ class RunParameters(_Strict):
         if self.model.fine_tune_layers and not self.training.fine_tune_epochs:
             raise ValueError("model.fine_tune_layers is set but training.fine_tune_epochs is 0")
         return self
+
+    def data_identity(self, root) -> str:
+        """The data's identity for the results cache, its paths taken from the project root `root`
+        (the hook `reportgen.runs.paths.data_identity` calls on a notebook's typed parameters)."""
+        from reportgen.practice.data import data_identity
+
+        paths = {name: str((Path(root) / Path(value).expanduser()).resolve())
+                 for name in ("path", "masks_path", "data_dir")
+                 if isinstance(value := getattr(self.data, name), str) and value}
+        return data_identity(self.data.model_copy(update=paths))
 
     @model_validator(mode="after")
     def _backend_supports_data(self, info: ValidationInfo) -> "RunParameters":

@@ -14,7 +14,8 @@ Each model is scored on the held-out test split:
 `evaluate_pipeline` gathers all of this for one model (one pipeline, one seed), with the
 per-image numbers behind each headline number (which test images it got right, with what
 confidence, under TTA and under perturbations); `build_report` combines the models into a
-`MetricsReport`, the documented schema of `metrics.json` (see `MetricsReport.model_json_schema()`),
+`reportgen.facts.MetricsReport`, the contract of `metrics.json` (`per_image_record` likewise gives a
+`PerImageFacts` and `tsne_points` a `TsneFacts`),
 `per_image_record` gathers the per-image numbers (per_image.json) from which the page computes
 its comparisons and their intervals (`reportgen.render.interpretation`), and `metrics_table`
 flattens the headline numbers into the CSV the page offers for download. Numbers only: the
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
 from scipy import ndimage
 from sklearn.metrics import (
     accuracy_score,
@@ -35,6 +35,7 @@ from sklearn.metrics import (
     top_k_accuracy_score,
 )
 
+from reportgen.facts import Aggregate, MetricsReport, PerImageFacts, PipelineReport, SeedMetrics, TsneFacts, headline_metrics
 from reportgen.practice.config import EvaluationConfig
 
 # ------------------------------------------------------------------ predictions
@@ -333,118 +334,6 @@ def evaluate_pipeline(model, split_images, split_labels, class_names, cfg: Evalu
     }
 
 
-# ------------------------------------------------------- metrics.json schema
-
-
-class ClassRow(BaseModel):
-    class_index: int
-    name: str
-    precision: float
-    recall: float
-    f1: float
-    support: int = Field(description="test images of this class")
-
-
-class ConfusedPair(BaseModel):
-    true_index: int
-    true: str
-    predicted_index: int
-    predicted: str
-    count: int
-    rate: float = Field(description="share of the true class's test images predicted as `predicted`")
-
-
-class Prediction(BaseModel):
-    class_index: int
-    name: str
-    probability: float
-
-
-class TopKExample(BaseModel):
-    index: int = Field(description="position of the image in the test split")
-    true_index: int
-    true: str
-    predictions: list[Prediction] = Field(description="most probable first")
-
-
-class Tta(BaseModel):
-    plain: float = Field(description="test accuracy without test-time augmentation")
-    tta: float = Field(description="test accuracy with probabilities averaged over the TTA views")
-    delta: float = Field(description="tta - plain")
-
-
-class Robustness(BaseModel):
-    clean: float
-    severities: list[int]
-    accuracy: dict[str, list[float]] = Field(description="perturbation -> accuracy per severity")
-    mean_accuracy: float = Field(description="mean over all perturbations and severities")
-    relative_accuracy: float | None = Field(description="mean_accuracy / clean")
-
-
-class Calibration(BaseModel):
-    ece: float = Field(description="expected calibration error")
-    bin_edges: list[float]
-    confidence: list[float | None] = Field(description="mean confidence per bin (None: empty bin)")
-    accuracy: list[float | None] = Field(description="accuracy per bin (None: empty bin)")
-    count: list[int]
-
-
-class SeedMetrics(BaseModel):
-    """The headline numbers of one trained model; None where not measured."""
-
-    seed: int
-    accuracy: float
-    loss: float
-    top_k_accuracy: float | None
-    macro_precision: float
-    macro_recall: float
-    macro_f1: float
-    train_accuracy: float | None = Field(description="accuracy on the clean training images, after training")
-    val_accuracy: float | None = Field(description="accuracy on the validation images, same weights")
-    train_val_gap: float | None = Field(description="train_accuracy - val_accuracy")
-    tta_accuracy: float | None
-    tta_delta: float | None
-    ece: float
-    perturbed_accuracy: float | None = Field(description="robustness mean_accuracy")
-    relative_robustness: float | None = Field(description="robustness relative_accuracy")
-
-
-HEADLINE_METRICS = [name for name in SeedMetrics.model_fields if name != "seed"]
-
-
-class Aggregate(BaseModel):
-    mean: float
-    std: float | None = Field(description="sample standard deviation over seeds; None with one seed")
-    values: list[float] = Field(description="per-seed values, in the order of `seeds` (seeds where measured)")
-
-
-class PipelineReport(BaseModel):
-    """One pipeline: headline numbers per seed and aggregated, and details of `detail_seed`."""
-
-    seeds: list[SeedMetrics]
-    aggregate: dict[str, Aggregate] = Field(description="headline metric -> mean/std/values over seeds")
-    detail_seed: int = Field(description="seed whose model the detailed sections below describe")
-    per_class: list[ClassRow]
-    confusion: list[list[float]] = Field(description="row-normalised confusion matrix [true][predicted]")
-    most_confused: list[ConfusedPair]
-    tta: Tta | None
-    robustness: Robustness | None
-    calibration: Calibration
-    top_k_examples: list[TopKExample]
-
-
-class MetricsReport(BaseModel):
-    """The schema of `metrics.json`: both pipelines on the test split, numbers only."""
-
-    schema_version: int = 2
-    class_names: list[str]
-    test_size: int = Field(description="test images each model was scored on")
-    top_k: int
-    classes_present: int = Field(description="classes with test images: the macro averages run over these")
-    classes_absent: int = Field(description="classes of the dataset without any test image")
-    pipelines: dict[str, PipelineReport] = Field(description="'baseline' and 'advanced'")
-
-
 # ---------------------------------------------------------------- the report
 
 
@@ -475,7 +364,7 @@ def _aggregate(values: list[float]) -> Aggregate:
 def _pipeline_report(results: list[dict]) -> PipelineReport:
     seeds = [_seed_metrics(result) for result in results]
     aggregate = {}
-    for name in HEADLINE_METRICS:
+    for name in headline_metrics():
         values = [getattr(seed, name) for seed in seeds if getattr(seed, name) is not None]
         if values:
             aggregate[name] = _aggregate(values)
@@ -510,14 +399,15 @@ def build_report(per_model: dict[str, list[dict]], class_names) -> MetricsReport
                    for pipeline, seed_results in per_model.items()})
 
 
-def per_image_record(per_model: dict[str, list[dict]]) -> dict:
+def per_image_record(per_model: dict[str, list[dict]]) -> PerImageFacts:
     """per_image.json: pipeline -> seed -> the per-image numbers of that model (see evaluate_pipeline),
     each array written as one string (see `_compact`).
 
     The page's comparisons and their intervals are computed from these at render time.
     """
-    return {"models": {pipeline: {str(result["seed"]): _compact(result["per_image"]) for result in seed_results}
-                       for pipeline, seed_results in per_model.items()}}
+    return PerImageFacts(models={pipeline: {str(result["seed"]): _compact(result["per_image"])
+                                            for result in seed_results}
+                                 for pipeline, seed_results in per_model.items()})
 
 
 def _compact(per_image: dict) -> dict:
@@ -536,11 +426,13 @@ def _compact(per_image: dict) -> dict:
     return {key: compact(key, values) for key, values in per_image.items()}
 
 
-def tsne_points(embeddings: dict, labels, max_points: int = 500, seed: int = 0) -> dict:
+def tsne_points(embeddings: dict, labels, max_points: int = 500, seed: int = 0) -> TsneFacts:
     """2-D t-SNE coordinates of each pipeline's embeddings of the same test images (tsne.json).
 
     At most `max_points` images (the same ones for every pipeline); the figure is drawn at
-    render time from these coordinates.
+    render time from these coordinates. A pipeline whose embeddings are not finite or all alike
+    (a model trained at a learning rate far too high) has no map: scikit-learn's Barnes-Hut tree
+    crashes the kernel on such points instead of raising.
     """
     from sklearn.manifold import TSNE
 
@@ -549,9 +441,16 @@ def tsne_points(embeddings: dict, labels, max_points: int = 500, seed: int = 0) 
                                                         replace=False))
     points = {}
     for pipeline, features in embeddings.items():
+        features = np.asarray(features, dtype=np.float64)[chosen]
+        spread = features.std(axis=0).max() if np.isfinite(features).all() else 0.0
+        if not spread > 0:
+            continue
+        # One global scale changes no t-SNE affinity (each point's bandwidth is calibrated to the
+        # perplexity) and keeps the tree's coordinates in range.
+        features = (features - features.mean(axis=0)) / spread
         tsne = TSNE(n_components=2, perplexity=min(30.0, (len(chosen) - 1) / 3), init="pca", random_state=seed)
-        points[pipeline] = np.round(tsne.fit_transform(np.asarray(features)[chosen]), 3).tolist()
-    return {"index": chosen.tolist(), "labels": labels[chosen].tolist(), "points": points}
+        points[pipeline] = np.round(tsne.fit_transform(features), 3).tolist()
+    return TsneFacts(index=chosen.tolist(), labels=labels[chosen].tolist(), points=points)
 
 
 def metrics_table(report: MetricsReport) -> pd.DataFrame:
@@ -559,5 +458,5 @@ def metrics_table(report: MetricsReport) -> pd.DataFrame:
     rows = [{"pipeline": pipeline, "seed": seed.seed, "metric": name, "value": getattr(seed, name)}
             for pipeline, pipeline_report in report.pipelines.items()
             for seed in pipeline_report.seeds
-            for name in HEADLINE_METRICS if getattr(seed, name) is not None]
+            for name in headline_metrics() if getattr(seed, name) is not None]
     return pd.DataFrame(rows, columns=["pipeline", "seed", "metric", "value"])

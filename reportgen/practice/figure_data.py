@@ -47,15 +47,12 @@ def samples(images, labels, num_classes: int) -> dict:
     return {"images": thumbnails(np.asarray(images)[index], THUMBNAIL_SIDE["samples"]), "labels": labels[index]}
 
 
-def mosaic(image, ops: list, draws: int, seed: int) -> dict:
-    """One training image and `draws - 1` random draws of the pipeline on it, in training mode."""
+def mosaic(image, pipeline, draws: int) -> dict:
+    """One training image and `draws - 1` random draws of `pipeline` (a Keras model) on it, in training mode."""
     import keras
 
-    from reportgen.practice.augmentation import build_pipeline
-
     copies = np.repeat(np.asarray(image, dtype=np.float32)[None], max(draws - 1, 0), axis=0)
-    augmented = (keras.ops.convert_to_numpy(build_pipeline(ops, seed)(copies, training=True)) if len(copies)
-                 else copies)
+    augmented = keras.ops.convert_to_numpy(pipeline(copies, training=True)) if len(copies) else copies
     side = THUMBNAIL_SIDE["mosaic"]
     return {"original": thumbnails(np.asarray(image)[None], side)[0], "draws": thumbnails(augmented, side)}
 

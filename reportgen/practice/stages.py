@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reportgen import facts
 from reportgen.practice.config import RunParameters
-from reportgen.record import Recorder
+from reportgen.record import Recorder, to_jsonable
 
 RANDOMISATION_DRAWS = 3  # seeded draws of the cascading randomisation test: its spread goes on the page
 RANDOMISATION_IMAGES = 8  # images per draw and step (Integrated Gradients there costs steps x draws x layers)
@@ -33,6 +34,14 @@ class Practice:
         """Time a stage under its key (data, pipelines, ...); the page names it in its own language."""
         return self.recorder.stage(key)
 
+    def record(self, name: str, value):
+        """Record one of the practice's facts files through its model (`reportgen.facts.FILES`), so what
+        the page reads is what the contract says; a mismatch fails here, in the notebook."""
+        model = facts.FILES[name]
+        checked = value if isinstance(value, model) else model.model_validate(to_jsonable(value))
+        self.recorder.json(name, checked)
+        return checked
+
     # ------------------------------------------------------------------ data
 
     def load_data(self):
@@ -41,26 +50,25 @@ class Practice:
         from reportgen.practice.data import load_dataset
 
         dataset = load_dataset(self.params.data)
-        self.recorder.json("dataset", dataset.facts)
+        self.record("dataset", dataset.facts)
         self.recorder.arrays("samples", **figure_data.samples(dataset.train.images, dataset.train.labels,
                                                               len(dataset.class_names)))
         return dataset
 
     # ------------------------------------------------------------- pipelines
 
-    def show_pipelines(self, dataset) -> None:
+    def show_pipelines(self, dataset, advanced) -> None:
         """Record both pipelines' settings, their label risks, random draws of the advanced pipeline on one
         image (the mosaic) and MixUp/CutMix on pairs of images."""
         from reportgen.practice import augmentation, figure_data
 
         cfg = self.params.augmentation
-        self.recorder.json("pipelines", {
+        self.record("pipelines", {
             "baseline": cfg.baseline, "advanced": cfg.advanced, "mixup": cfg.mixup, "cutmix": cfg.cutmix,
             "preset": cfg.preset, "risks": augmentation.label_risks(cfg.advanced, cfg.preset),
         })
         seed = self.params.data.seed
-        self.recorder.arrays("mosaic", **figure_data.mosaic(dataset.train.images[0], cfg.advanced,
-                                                            draws=cfg.mosaic_draws, seed=seed))
+        self.recorder.arrays("mosaic", **figure_data.mosaic(dataset.train.images[0], advanced, draws=cfg.mosaic_draws))
         if cfg.mixup or cfg.cutmix:
             self.recorder.arrays("mixing", **figure_data.mixing(
                 dataset.train.images[:8], dataset.train.labels[:8], len(dataset.class_names), cfg.mixup,
@@ -68,8 +76,9 @@ class Practice:
 
     # -------------------------------------------------------------- training
 
-    def train(self, dataset, checkpoint_dir=None):
-        """Train both pipelines under one protocol (per seed, from the same initial weights).
+    def train(self, dataset, fit, checkpoint_dir=None):
+        """Train both pipelines under one protocol (per seed, from the same initial weights), each run
+        with the notebook's `fit(run)` (see `training.TrainingRun`).
 
         Records the protocol's settings, which runs diverged, and the per-epoch history (the
         curves are drawn from it at render time). A diverged seed is a result; the run fails only
@@ -79,9 +88,9 @@ class Practice:
         from reportgen.practice import training
 
         comparison = training.compare(
-            self.params, (dataset.train.images, dataset.train.labels), (dataset.val.images, dataset.val.labels),
+            self.params, fit, (dataset.train.images, dataset.train.labels), (dataset.val.images, dataset.val.labels),
             num_classes=len(dataset.class_names), checkpoint_dir=checkpoint_dir)
-        self.recorder.json("protocol", {
+        self.record("protocol", {
             "settings": comparison.protocol.settings(),
             "initial_weights_hash": comparison.initial_weights_hash,
             "status": comparison.status, "diverged": comparison.diverged, "seconds": comparison.seconds})
@@ -91,14 +100,14 @@ class Practice:
             raise RunFailed(comparison.message)
         return comparison
 
-    def lr_sweep(self, dataset) -> None:
-        """Optional: short runs at several learning rates (training.lr_sweep in the run file)."""
+    def lr_sweep(self, dataset, fit) -> None:
+        """Optional: short runs of the notebook's `fit` at several learning rates (training.lr_sweep)."""
         from reportgen.practice import training
 
         rates = self.params.training.lr_sweep
         if not rates:
             return
-        sweep = training.lr_sweep(self.params, (dataset.train.images, dataset.train.labels),
+        sweep = training.lr_sweep(self.params, fit, (dataset.train.images, dataset.train.labels),
                                   (dataset.val.images, dataset.val.labels), len(dataset.class_names), rates)
         self.recorder.table("lr_sweep", sweep)
 
@@ -121,8 +130,8 @@ class Practice:
                 model, test.images, test.labels, dataset.class_names, self.params.evaluation, pipeline, seed,
                 **clean))
         report = evaluation.build_report(per_model, dataset.class_names)
-        self.recorder.json("metrics", report)
-        self.recorder.json("per_image", evaluation.per_image_record(per_model))
+        self.record("metrics", report)
+        self.record("per_image", evaluation.per_image_record(per_model))
         self.recorder.table("metrics", evaluation.metrics_table(report))
         shown = [example.index for example in report.pipelines["advanced"].top_k_examples]
         self.recorder.arrays("top5", index=np.asarray(shown, dtype=int),
@@ -131,13 +140,15 @@ class Practice:
         embeddings = {pipeline: evaluation.embeddings(comparison.models[(pipeline, result.detail_seed)],
                                                       test.images[:points])
                       for pipeline, result in report.pipelines.items()}
-        self.recorder.json("tsne", evaluation.tsne_points(embeddings, test.labels[:points], seed=self.params.data.seed))
+        self.record("tsne", evaluation.tsne_points(embeddings, test.labels[:points], seed=self.params.data.seed))
         return report
 
     # ---------------------------------------------------------- explanations
 
-    def explain(self, dataset, comparison, report) -> dict:
-        """Explain both models on the same images and check the explanations quantitatively.
+    def explain(self, dataset, comparison, report, explain) -> dict:
+        """Explain both models on the same images with the notebook's `explain(model, images, method,
+        target=None)`, and check the explanations quantitatively: every map the page draws or scores
+        comes from that function.
 
         Records the arrays of the figures made of images (both models' Grad-CAM on the advanced
         model's most confident hits and errors, the methods side by side per model) and
@@ -159,46 +170,33 @@ class Practice:
                 self.recorder.arrays(
                     f"gradcam_{kind}", images=figure_data.thumbnails(test.images[index], side["gradcam"]),
                     true=test.labels[index], models=np.asarray(list(models)),
-                    maps=np.stack([figure_data.quantised_maps(xai.gradcam(model, test.images[index]), side["gradcam"])
-                                   for model in models.values()]),
+                    maps=np.stack([figure_data.quantised_maps(explain(model, test.images[index], "gradcam"),
+                                                              side["gradcam"]) for model in models.values()]),
                     predicted=np.stack([predicted[name][index] for name in models]),
                     confidence=np.stack([confidence[name][index] for name in models]).astype(np.float32))
         index = np.concatenate([chosen["hits"], chosen["errors"]])[: cfg.num_images]
         for name, model in models.items():
-            maps, gaps = self._method_maps(model, test.images[index], cfg)
+            maps, gaps = self._method_maps(explain, model, test.images[index])
             heatmaps = [xai.attribution_heatmap(m) if m.ndim == 4 else m for m in map(np.asarray, maps.values())]
             self.recorder.arrays(
                 f"methods_{name}", images=figure_data.thumbnails(test.images[index], side["methods"]),
                 true=test.labels[index], predicted=predicted[name][index], methods=np.asarray(list(maps)),
                 maps=np.stack([figure_data.quantised_maps(m, side["methods"]) for m in heatmaps]),
                 **({} if gaps is None else {"completeness_gap": np.asarray(gaps, dtype=np.float32)}))
-        summary = self._check_explanations(models, test, cfg)
-        self.recorder.json("explanations", summary)
+        summary = self._check_explanations(explain, models, test, cfg)
+        self.record("explanations", summary)
         return summary
 
-    def _method_maps(self, model, images, cfg) -> tuple[dict, np.ndarray | None]:
-        """Each configured method's maps for the same images, and IG's completeness gaps."""
+    def _method_maps(self, explain, model, images) -> tuple[dict, np.ndarray | None]:
+        """Each configured method's maps of the same images, and Integrated Gradients' completeness gaps."""
         from reportgen.practice import xai
 
-        maps, gaps = {}, None
-        for method in cfg.methods:
-            if method == "integrated_gradients":
-                maps[method], gaps = xai.IntegratedGradients(model, steps=cfg.ig_steps).attribute(
-                    images, return_gap=True)
-            else:
-                maps[method] = self._explainers(cfg)[method](model, images)
+        maps = {method: np.asarray(explain(model, images, method)) for method in self.params.explanations.methods}
+        gaps = (xai.completeness_gap(model, images, maps["integrated_gradients"])
+                if "integrated_gradients" in maps else None)
         return maps, gaps
 
-    @staticmethod
-    def _explainers(cfg) -> dict:
-        """Each method as `explain(model, images, class_index)`, the form the checks call."""
-        from reportgen.practice import xai
-
-        return {"gradcam": xai.gradcam, "gradcam_plus_plus": xai.gradcam_plus_plus,
-                "integrated_gradients": lambda model, images, target=None: xai.integrated_gradients(
-                    model, images, target, steps=cfg.ig_steps)}
-
-    def _check_explanations(self, models: dict, test, cfg) -> dict:
+    def _check_explanations(self, explain, models: dict, test, cfg) -> dict:
         """The numbers behind the page's reading of the explanations (see reportgen.render.explanations).
 
         Per model and method: per-image pointing game and energy in the object mask (with
@@ -219,7 +217,7 @@ class Practice:
             summary["baselines"] = xai_checks.model_free_baselines(masks)
         for name, model in models.items():
             summary["checks"][name], summary["curves"][name], summary["randomisation"][name] = {}, {}, {}
-            maps, gaps = self._method_maps(model, images, cfg)
+            maps, gaps = self._method_maps(explain, model, images)
             if gaps is not None:
                 summary["ig_completeness"][name] = float(np.mean(gaps))
             for method, method_maps in maps.items():
@@ -234,7 +232,8 @@ class Practice:
                                                    "deletion": curves.deletion.mean(axis=0),
                                                    "insertion": curves.insertion.mean(axis=0)}
                 cascade = xai_checks.cascading_randomisation(
-                    model, images[:RANDOMISATION_IMAGES], explain=self._explainers(cfg)[method],
+                    model, images[:RANDOMISATION_IMAGES],
+                    explain=lambda m, x, target=None, method=method: explain(m, x, method, target),
                     draws=RANDOMISATION_DRAWS,
                     seed=self.params.data.seed)
                 summary["randomisation"][name][method] = {"layers": cascade.layers, "rho": cascade.mean_per_draw,

@@ -3,7 +3,12 @@
 `compare` builds a single `Protocol` from the run's parameters and hands that same object
 to every run, so both pipelines get the same model, initial weights, optimizer, learning-rate
 schedule, epochs, batch size, data order and validation split; only the augmentation differs.
-For each seed the initial weights are built once and copied into both pipelines' models.
+
+The training itself is the notebook's: its `fit(run)` builds the pipeline and the classifier,
+calls `run.start(classifier)` (both pipelines of a seed start from the same weights), compiles
+and calls `model.fit` with what the `TrainingRun` gives (batches, validation data, optimizer,
+callbacks). This module keeps the books around it: every seed and pipeline, determinism and
+precision, the best epoch's weights, the history, divergence.
 
 What a run trains is `augmentation -> classifier`: the per-image augmentation layers sit in
 front of the classifier and only act while fitting, so the classifier handed back has no
@@ -32,9 +37,9 @@ import keras
 import numpy as np
 import pandas as pd
 
-from reportgen.practice.augmentation import build_pipeline, mix_batch, supports_xla
+from reportgen.practice.augmentation import mix_batch, supports_xla
 from reportgen.practice.config import AugmentationConfig, Mixing, ModelConfig, RunParameters
-from reportgen.practice.models import build_classifier, is_pretrained, unfreeze_top_layers
+from reportgen.practice.models import is_pretrained, unfreeze_top_layers
 
 OK = "ok"
 NAN_LOSS = "nan_loss"
@@ -158,12 +163,12 @@ class TrainingBatches(keras.utils.PyDataset):
 # -------------------------------------------------------------------- callbacks
 
 class EpochLog(keras.callbacks.Callback):
-    """One history row per epoch: metrics, the learning rate at the epoch's start, its duration."""
+    """One history row per epoch, appended to `rows`: metrics, the learning rate at the epoch's start,
+    its duration."""
 
-    def __init__(self, phase: int):
+    def __init__(self, phase: int, rows: list[dict]):
         super().__init__()
-        self.phase = phase
-        self.rows: list[dict] = []
+        self.phase, self.rows = phase, rows
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
@@ -245,76 +250,104 @@ def make_optimizer(name: str, learning_rate: float, schedule: str, steps: int) -
     return {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW}[name](learning_rate)
 
 
-def _fit_phase(trainer, batches, validation, protocol: Protocol, phase: int, learning_rate: float,
-               epochs: int, first_epoch: int, keep_best: KeepBestWeights, verbose: int) -> list[dict]:
-    """Compile and fit for `epochs` more epochs; returns the phase's history rows."""
-    trainer.compile(
-        optimizer=make_optimizer(protocol.optimizer, learning_rate, protocol.schedule, epochs * len(batches)),
-        loss=protocol.loss,
-        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-        jit_compile=protocol.jit_compile,
-    )
-    log = EpochLog(phase)
-    callbacks = [log, keep_best, keras.callbacks.TerminateOnNaN()]
-    if protocol.early_stopping_patience:
-        callbacks.append(keras.callbacks.EarlyStopping(protocol.monitor, mode="max",
-                                                       patience=protocol.early_stopping_patience))
-    trainer.fit(batches, validation_data=validation, validation_batch_size=protocol.batch_size,
-                initial_epoch=first_epoch, epochs=first_epoch + epochs, callbacks=callbacks, verbose=verbose)
-    return log.rows
+@dataclasses.dataclass
+class TrainingRun:
+    """One pipeline trained with one seed under the shared protocol.
 
-
-def build_trainer(protocol: Protocol, pipeline: Pipeline, num_classes: int, seed: int,
-                  initial_weights: list | None = None) -> tuple[keras.Model, keras.Model]:
-    """The classifier, and the model that trains it: `augmentation -> classifier` (shared layers)."""
-    augmentation = build_pipeline(pipeline.ops, seed)  # float32 even on GPU: it works on 0-255 pixels
-    with dtype_policy(protocol.mixed_precision):
-        classifier = build_classifier(protocol.model, num_classes, protocol.image_size, seed)
-        if initial_weights is not None:
-            classifier.set_weights(initial_weights)
-        trainer = keras.Sequential([keras.Input(classifier.input_shape[1:]), augmentation, classifier],
-                                   name=f"train_{pipeline.name}")
-    return classifier, trainer
-
-
-def train_pipeline(protocol: Protocol, pipeline: Pipeline, train: tuple, val: tuple, num_classes: int,
-                   seed: int, initial_weights: list | None = None, checkpoint_dir: Path | None = None,
-                   progress: bool = False) -> Run:
-    """Train one pipeline with one seed under `protocol`; keep the best epoch's weights.
-
-    Phase 1 trains the head (everything, for a backbone without pretrained weights);
-    phase 2, if `fine_tune_epochs`, also the top `fine_tune_layers` backbone layers at
-    `fine_tune_learning_rate`. With `checkpoint_dir`, the best weights are also saved there
-    as `<pipeline>_seed<seed>.weights.h5`.
+    The notebook's `fit(run)` gets one of these: the settings (`protocol`), the pipeline, the seed and
+    the data, and from it the batches, the validation data, the optimizer and the callbacks. It leaves
+    here what the comparison keeps: one history row per epoch and the best epoch's weights.
     """
-    classifier, trainer = build_trainer(protocol, pipeline, num_classes, seed, initial_weights)
-    initial_hash = weights_hash(classifier)
-    make_deterministic(seed)
-    (train_images, train_labels), (val_images, val_labels) = train, val
-    batches = TrainingBatches(train_images, keras.utils.to_categorical(train_labels, num_classes),
-                              protocol.batch_size, seed, pipeline.mixup, pipeline.cutmix)
-    validation = (val_images.astype(np.float32), keras.utils.to_categorical(val_labels, num_classes))
-    keep_best = KeepBestWeights(classifier, protocol.monitor)
-    verbose = 2 if progress else 0
-    if progress:
-        print(f"[{pipeline.name} · seed {seed}]")
 
-    rows = _fit_phase(trainer, batches, validation, protocol, 1, protocol.learning_rate, protocol.epochs,
-                      0, keep_best, verbose)
-    if protocol.fine_tune_epochs and all(math.isfinite(row["loss"]) for row in rows):
+    protocol: Protocol
+    pipeline: Pipeline
+    seed: int
+    train: tuple
+    val: tuple
+    num_classes: int
+    initial_weights: list | None = None  # the seed's first pipeline sets them; the second starts from them
+    verbose: int = 0
+    rows: list[dict] = dataclasses.field(default_factory=list)
+    keep_best: KeepBestWeights | None = None
+    initial_weights_hash: str = ""
+
+    def start(self, classifier: keras.Model) -> None:
+        """Start `classifier` from the seed's initial weights (the first pipeline of a seed sets them)."""
+        if self.initial_weights is None:
+            self.initial_weights = classifier.get_weights()
+        else:
+            classifier.set_weights(self.initial_weights)
+        self.initial_weights_hash = weights_hash(classifier)
+        self.keep_best = KeepBestWeights(classifier, self.protocol.monitor)
+
+    def batches(self) -> TrainingBatches:
+        """Shuffled training batches, in the same order for both pipelines of a seed; mixed by this
+        pipeline's MixUp/CutMix, if any."""
+        images, labels = self.train
+        return TrainingBatches(images, keras.utils.to_categorical(labels, self.num_classes), self.protocol.batch_size,
+                               self.seed, self.pipeline.mixup, self.pipeline.cutmix)
+
+    @property
+    def validation(self) -> tuple[np.ndarray, np.ndarray]:
+        images, labels = self.val
+        return images.astype(np.float32), keras.utils.to_categorical(labels, self.num_classes)
+
+    def optimizer(self, steps_per_epoch: int, phase: int = 1) -> keras.optimizers.Optimizer:
+        """The protocol's optimizer for phase 1 (or 2, fine-tuning), its schedule spread over the phase."""
+        protocol = self.protocol
+        rate, epochs = ((protocol.learning_rate, protocol.epochs) if phase == 1
+                        else (protocol.fine_tune_learning_rate, protocol.fine_tune_epochs))
+        return make_optimizer(protocol.optimizer, rate, protocol.schedule, epochs * steps_per_epoch)
+
+    def callbacks(self, phase: int = 1) -> list[keras.callbacks.Callback]:
+        """What every fit of the protocol runs with: the epoch log, the best-epoch keeper, the NaN guard
+        and, if set, early stopping."""
+        if self.keep_best is None:
+            raise RuntimeError("call run.start(classifier) before fitting: both pipelines of a seed start from "
+                               "the same initial weights, and the best epoch is kept from there")
+        callbacks = [EpochLog(phase, self.rows), self.keep_best, keras.callbacks.TerminateOnNaN()]
+        if self.protocol.early_stopping_patience:
+            callbacks.append(keras.callbacks.EarlyStopping(self.protocol.monitor, mode="max",
+                                                           patience=self.protocol.early_stopping_patience))
+        return callbacks
+
+    def fine_tune(self, model: keras.Model, batches: TrainingBatches) -> None:
+        """Phase 2, when the protocol has fine-tuning epochs and phase 1 stayed finite: the top
+        `fine_tune_layers` of a pretrained backbone train too, at `fine_tune_learning_rate`."""
+        protocol = self.protocol
+        if not protocol.fine_tune_epochs or not all(math.isfinite(row["loss"]) for row in self.rows):
+            return
         if is_pretrained(protocol.model):
-            unfreeze_top_layers(classifier, protocol.fine_tune_layers)
-        rows += _fit_phase(trainer, batches, validation, protocol, 2, protocol.fine_tune_learning_rate,
-                           protocol.fine_tune_epochs, len(rows), keep_best, verbose)
+            unfreeze_top_layers(self.keep_best.classifier, protocol.fine_tune_layers)
+        model.compile(optimizer=self.optimizer(len(batches), phase=2), loss=protocol.loss,
+                      metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")], jit_compile=protocol.jit_compile)
+        model.fit(batches, validation_data=self.validation, validation_batch_size=protocol.batch_size,
+                  initial_epoch=len(self.rows), epochs=len(self.rows) + protocol.fine_tune_epochs,
+                  callbacks=self.callbacks(phase=2), verbose=self.verbose)
 
-    history = pd.DataFrame([{"pipeline": pipeline.name, "seed": seed, **row} for row in rows])
-    status = OK if np.isfinite(history["loss"]).all() else NAN_LOSS
-    if keep_best.best_weights is not None:
-        classifier.set_weights(keep_best.best_weights)
+
+def train_pipeline(fit, run: TrainingRun, checkpoint_dir: Path | None = None) -> Run:
+    """Train one pipeline with one seed: the notebook's `fit(run)` does the training; this keeps the
+    books (determinism, precision, the best epoch's weights, the history, the status, a checkpoint).
+
+    With `checkpoint_dir`, the best weights are also saved there as `<pipeline>_seed<seed>.weights.h5`.
+    """
+    make_deterministic(run.seed)
+    if run.verbose:
+        print(f"[{run.pipeline.name} · seed {run.seed}]")
+    with dtype_policy(run.protocol.mixed_precision):
+        classifier = fit(run)
+    if run.keep_best is None or run.keep_best.classifier is not classifier:
+        raise RuntimeError("fit(run) must call run.start(classifier) and return that classifier")
+    history = pd.DataFrame([{"pipeline": run.pipeline.name, "seed": run.seed, **row} for row in run.rows],
+                           columns=HISTORY_COLUMNS)
+    status = OK if len(history) and np.isfinite(history["loss"]).all() else NAN_LOSS
+    if run.keep_best.best_weights is not None:
+        classifier.set_weights(run.keep_best.best_weights)
     if checkpoint_dir is not None and status == OK:
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
-        classifier.save_weights(Path(checkpoint_dir) / f"{pipeline.name}_seed{seed}.weights.h5")
-    return Run(pipeline.name, seed, classifier, history[HISTORY_COLUMNS], status, initial_hash)
+        classifier.save_weights(Path(checkpoint_dir) / f"{run.pipeline.name}_seed{run.seed}.weights.h5")
+    return Run(run.pipeline.name, run.seed, classifier, history[HISTORY_COLUMNS], status, run.initial_weights_hash)
 
 
 # ------------------------------------------------------------------ comparison
@@ -333,17 +366,18 @@ class Comparison:
     message: str = ""  # what went wrong when status is not "ok"
 
 
-def _train_all(protocol: Protocol, pipelines: list[Pipeline], train, val, num_classes: int,
+def _train_all(protocol: Protocol, pipelines: list[Pipeline], fit, train, val, num_classes: int,
                checkpoint_dir, progress: bool) -> list[Run]:
-    """Every (seed, pipeline) run; a run that diverges stops alone, the others go on."""
+    """Every (seed, pipeline) run; both pipelines of a seed start from the same weights; a run that
+    diverges stops alone, the others go on."""
     runs = []
     for seed in protocol.seeds:
-        with dtype_policy(protocol.mixed_precision):
-            reference = build_classifier(protocol.model, num_classes, protocol.image_size, seed)
-        initial_weights = reference.get_weights()
+        initial_weights = None
         for pipeline in pipelines:
-            runs.append(train_pipeline(protocol, pipeline, train, val, num_classes, seed, initial_weights,
-                                       checkpoint_dir, progress))
+            run = TrainingRun(protocol, pipeline, seed, train, val, num_classes, initial_weights,
+                              verbose=2 if progress else 0)
+            runs.append(train_pipeline(fit, run, checkpoint_dir))
+            initial_weights = run.initial_weights
     return runs
 
 
@@ -361,16 +395,17 @@ def _failure_message(diverged: list[dict], pipelines: list[str]) -> str:
             f"({where}); lower training.learning_rate (or fine_tune_learning_rate) or the augmentation strengths.")
 
 
-def compare(params: RunParameters, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
+def compare(params: RunParameters, fit, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
             num_classes: int, checkpoint_dir: Path | None = None, progress: bool = True) -> Comparison:
-    """Train baseline and advanced under one protocol, for every seed in `training.seeds`.
+    """Train baseline and advanced under one protocol, for every seed in `training.seeds`, each with
+    the notebook's `fit(run)` (`TrainingRun`), which returns the trained classifier.
 
     `train` and `val` are (images uint8 or float 0-255 of shape (N, H, W, 3), integer labels).
     """
     start = time.perf_counter()
     protocol = Protocol.from_config(params)
     pipelines = pipelines_from_config(params.augmentation)
-    runs = _train_all(protocol, pipelines, train, val, num_classes, checkpoint_dir, progress)
+    runs = _train_all(protocol, pipelines, fit, train, val, num_classes, checkpoint_dir, progress)
     diverged = [divergence(run) for run in runs if run.status != OK]
     unfinished = [p.name for p in pipelines if not any(r.pipeline == p.name and r.status == OK for r in runs)]
     hashes: dict[str, dict[int, str]] = {}
@@ -388,7 +423,7 @@ def compare(params: RunParameters, train: tuple[np.ndarray, np.ndarray], val: tu
     )
 
 
-def lr_sweep(params: RunParameters, train: tuple, val: tuple, num_classes: int,
+def lr_sweep(params: RunParameters, fit, train: tuple, val: tuple, num_classes: int,
              learning_rates: list[float] | None = None, pipeline: str = "baseline") -> pd.DataFrame:
     """Learning-rate sensitivity: short runs (`training.lr_sweep_epochs`) at each rate.
 
@@ -404,8 +439,8 @@ def lr_sweep(params: RunParameters, train: tuple, val: tuple, num_classes: int,
     chosen = {p.name: p for p in pipelines_from_config(params.augmentation)}[pipeline]
     rows = []
     for learning_rate in learning_rates:
-        run = train_pipeline(dataclasses.replace(protocol, learning_rate=learning_rate), chosen, train, val,
-                             num_classes, seed=protocol.seeds[0])
+        run = train_pipeline(fit, TrainingRun(dataclasses.replace(protocol, learning_rate=learning_rate), chosen,
+                                              protocol.seeds[0], train, val, num_classes))
         best = (run.history.loc[run.history["val_accuracy"].idxmax()] if run.status == OK
                 else {"val_accuracy": math.nan, "val_loss": math.nan})
         rows.append({"pipeline": pipeline, "lr": learning_rate, "val_accuracy": best["val_accuracy"],

@@ -18,6 +18,7 @@ from reportgen.errors import CorruptResults
 from reportgen.project import Project
 from reportgen.record import to_jsonable
 from reportgen.results import read_run_json
+from reportgen.runs.paths import data_identity
 
 if TYPE_CHECKING:
     from reportgen.runs import Run
@@ -108,18 +109,8 @@ def cache_components(project: Project, run: "Run") -> dict[str, str]:
         "notebook": notebook_code_hash(project.notebook(run.config.notebook)),
         "package": package_code_hash(),
         "libraries": _sha(json.dumps(run_library_versions(run), sort_keys=True).encode()),
-        "data": _data_identity(run.config.parameters, project.root),
+        "data": data_identity(run.config.parameters, project.root),
     }
-
-
-def _data_identity(parameters, root: Path) -> str:
-    """The identity of the data a run reads outside its notebook: the practice's data section (paths
-    relative to the project root), also where a notebook of one's own passes one; otherwise ""."""
-    from reportgen.practice.data import data_identity
-    from reportgen.runs.paths import resolved_data
-
-    data = resolved_data(parameters, root)
-    return data_identity(data) if data is not None else ""
 
 
 def notebook_parameters(run: "Run") -> dict:

@@ -8,12 +8,11 @@ hash keeps the paths as written, so a clone of the project elsewhere keeps its c
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from reportgen.errors import RunFailed
-from reportgen.practice.config import DataConfig
 from reportgen.record import to_jsonable
 
 # (section, field) of every parameter that names a file or folder; values that are not paths stay.
@@ -62,17 +61,31 @@ def injected_paths(parameters, root: Path) -> dict:
     return {section: resolved[section] for section in sections}
 
 
-def resolved_data(parameters, root: Path) -> DataConfig | None:
-    """The data section in the practice's terms, paths absolute (what the data's identity is computed
-    from), or None when the run's parameters have no such section (a notebook owning its data)."""
+def data_identity(parameters, root: Path) -> str:
+    """The identity of the data a run reads outside its notebook, for the results cache.
+
+    A notebook's typed schema may know its data (the practice's names its source, dataset and subset:
+    `data_identity(root)` on the validated parameters); otherwise the listing (relative path, size,
+    modification time) of every path parameter that exists. "" when the run reads no path.
+    """
+    hook = getattr(parameters, "data_identity", None)
+    if callable(hook):
+        return hook(root)
     values = to_jsonable(parameters)
-    data = resolve_paths(values, root).get("data")
-    if not isinstance(data, dict):
-        return None
-    try:
-        return DataConfig.model_validate(data)
-    except ValidationError:
-        return None
+    resolved = resolve_paths(values, root)
+    listing = []
+    for section, name in PATH_FIELDS:
+        if _field(values, section, name) is None:
+            continue
+        folder = Path(resolved[section][name])
+        files = sorted(folder.rglob("*")) if folder.is_dir() else [folder] if folder.exists() else []
+        for file in (f for f in files if f.is_file()):
+            stat = file.stat()
+            listing.append([f"{section}.{name}", file.relative_to(folder).as_posix() if folder.is_dir() else "",
+                            stat.st_size, stat.st_mtime_ns])
+    if not listing:
+        return ""
+    return hashlib.sha256(json.dumps(listing).encode()).hexdigest()[:16]
 
 
 def _field(values: dict, section: str, name: str) -> str | None:

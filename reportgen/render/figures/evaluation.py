@@ -158,7 +158,7 @@ def tsne_figure(run, language: str):
     from matplotlib.lines import Line2D
 
     tsne = run.facts.get("tsne")
-    if not tsne:
+    if not tsne or not tsne["points"]:  # no pipeline had embeddings to map
         return None
     class_names = run.facts["metrics"]["class_names"]
     labels = np.asarray(tsne["labels"])
