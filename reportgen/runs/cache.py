@@ -133,6 +133,10 @@ def cache_key(components: dict[str, str]) -> str:
 
 def state_of(project: Project, run: "Run") -> RunState:
     """Fresh when the successful results carry the current key; otherwise why not."""
+    from reportgen.runs.imported import imported_state, is_imported
+
+    if is_imported(run):  # executed elsewhere: no key to compute here, never stale
+        return imported_state(project, run)
     components = cache_components(project, run)
     key = cache_key(components)
     try:

@@ -339,6 +339,10 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False, prog
         components = {}  # run id -> its cache key's parts, computed once here
         for run in runs:
             state = state_of(project, run)
+            if state.state in ("imported", "corrupt") and run.config.executed == "elsewhere":
+                log.info("%s: imported (%s); never executed here, even with --force", run.id, state.reason)
+                outcomes[run.id] = "imported" if state.state == "imported" else f"corrupt: {state.reason}"
+                continue
             if state.state == "corrupt" and not force:
                 log.error("%s: %s", run.id, state.reason)
                 outcomes[run.id] = f"corrupt: {state.reason}"
