@@ -84,36 +84,49 @@ def _source(cell) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def _label(number: int, cell) -> str:
+def _first_line(cell) -> str:
     first = next((line.strip() for line in _source(cell).splitlines() if line.strip()), "")
-    return f"cell {number} (`{first[:40]}{'…' if len(first) > 40 else ''}`)"
+    return first[:40] + ("…" if len(first) > 40 else "")
 
 
-def output_problems(nb) -> list[str]:
-    """Code cells whose outputs are missing or stale, each named: never run, run out of order, or
-    stopped by an error (a cell tagged `raises-exception` expects its error)."""
+def output_problems(nb) -> list[dict]:
+    """Code cells whose outputs are missing or stale, each named by its number in the notebook (all
+    cells counted, 1-based) and first line: `never_run`, `out_of_order` (run before a cell above it)
+    or `error` (stopped by an error; a cell tagged `raises-exception` expects its error)."""
     problems, previous = [], None  # (execution count, cell number) of the last numbered code cell
     for number, cell in enumerate(nb.cells, start=1):
         if cell.get("cell_type") != "code" or not _source(cell).strip():
             continue
+        found = {"cell": number, "code": _first_line(cell)}
         count = cell.get("execution_count")
-        if not isinstance(count, int):
-            problems.append(f"{_label(number, cell)}: never executed")
+        if not isinstance(count, int) or isinstance(count, bool):
+            problems.append({**found, "problem": "never_run"})
             continue
         if previous is not None and count <= previous[0]:
-            problems.append(f"{_label(number, cell)}: executed before cell {previous[1]} above it "
-                            f"(execution count {count} after {previous[0]}), so the outputs above may be stale")
+            problems.append({**found, "problem": "out_of_order", "count": count, "above": previous[1],
+                             "above_count": previous[0]})
         previous = (count, number)
         tags = cell.get("metadata", {}).get("tags", []) or []
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error" and "raises-exception" not in tags:
-                problems.append(f"{_label(number, cell)}: stopped with {output.get('ename', 'an error')}"
-                                f" (the cells after it ran without it)")
+                problems.append({**found, "problem": "error", "error": str(output.get("ename", "Error"))[:80]})
+                break
     return problems
 
 
-def _stale_message(path: Path, problems: list[str]) -> str:
-    shown = "; ".join(problems[:SHOWN_PROBLEMS])
+def describe(problem: dict) -> str:
+    """One problem in the terminal's words (the page words it in its own language)."""
+    where = f"cell {problem['cell']} (`{problem['code']}`)"
+    if problem["problem"] == "never_run":
+        return f"{where}: never executed"
+    if problem["problem"] == "out_of_order":
+        return (f"{where}: executed before cell {problem['above']} above it (execution count {problem['count']} "
+                f"after {problem['above_count']}), so outputs above it may be stale")
+    return f"{where}: stopped with {problem['error']}, so the cells after it ran without it"
+
+
+def _stale_message(path: Path, problems: list[dict]) -> str:
+    shown = "; ".join(describe(problem) for problem in problems[:SHOWN_PROBLEMS])
     more = f"; and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
     return (f"{path}: its outputs are missing or stale, so a page made of them would not show what its code "
             f"gives: {shown}{more}. Run it again from the top (Colab: Runtime > Restart session and run all), "
@@ -249,7 +262,7 @@ def when_it_ran(nb, path: Path) -> dict:
 PLATFORM_NAMES = {"colab": "Google Colab", "kaggle": "Kaggle", "jupyter": "Jupyter"}
 
 
-def provenance(nb, path: Path, stale: list[str]) -> dict:
+def provenance(nb, path: Path, stale: list[dict]) -> dict:
     """The run record of an imported notebook: the fields every run page reads (finished, device,
     python, platform, libraries) from what the notebook says, and `imported` with the rest."""
     where, when = where_it_ran(nb), when_it_ran(nb, path)
