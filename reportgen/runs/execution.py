@@ -353,7 +353,8 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False, prog
         for run in runs:
             state = state_of(project, run)
             if state.state in ("imported", "corrupt") and run.config.executed == "elsewhere":
-                log.info("%s: imported (%s); never executed here, even with --force", run.id, state.reason)
+                (log.info if state.state == "imported" else log.error)(
+                    "%s: imported (%s); never executed here, even with --force", run.id, state.reason)
                 outcomes[run.id] = "imported" if state.state == "imported" else f"corrupt: {state.reason}"
                 continue
             if state.state == "corrupt" and not force:
