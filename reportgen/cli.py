@@ -1,4 +1,4 @@
-"""Command line: `python -m reportgen report|run|render|build|status|publish|new`.
+"""Command line: `python -m reportgen report|run|render|build|status|publish|new|import`.
 
 `report --no-execute`, `render` and `build` need only the light install (no ML library).
 
