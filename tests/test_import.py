@@ -245,3 +245,32 @@ def test_where_and_when_from_kaggle_and_jupyter_metadata(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("x = 1", execution_count=1)]
     nbformat.write(nb, str(path))
     assert when_it_ran(nb, path)["from"] == "file"  # no cell times: the file's modification time
+
+
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+def test_hostile_metadata_and_outputs_reach_the_page_only_as_text(project, tmp_path, no_kernel):
+    """An imported notebook is untrusted: whatever its metadata and outputs say, nothing runs on the page."""
+    smi = NVIDIA_SMI.replace("Tesla T4           ", f"{HOSTILE}")
+    download = colab_notebook(tmp_path / "hostil.ipynb", cells=[
+        nbformat.v4.new_markdown_cell(f"# Título {HOSTILE}\n\n[x](javascript:alert(1))"),
+        _code("!nvidia-smi", 1, smi),
+        _code("print('<script>alert(2)</script>')", 2, "<script>alert(2)</script>\n"),
+    ])
+    nb = nbformat.read(str(download), as_version=4)
+    nb.metadata["colab"].update(gpuType=HOSTILE, machine_shape=HOSTILE * 40)
+    nb.metadata["kernelspec"]["display_name"] = HOSTILE
+    nb.metadata["language_info"]["version"] = "<script>alert(3)</script>"
+    nbformat.write(nb, str(download))
+    _with_repo = project / "mkdocs.yml"
+    _with_repo.write_text(_with_repo.read_text(encoding="utf-8").replace(
+        "docs_dir: docs\n", "docs_dir: docs\nrepo_url: https://github.com/ana-p/portafolio\n"), encoding="utf-8")
+    assert main(["--project", str(project), "import", str(download)]) == 0
+    record = json.loads((project / "experiments" / "results" / "hostil" / "run.json").read_text(encoding="utf-8"))
+    assert "python" not in record and len(record["imported"]["machine_shape"]) == 100
+    assert main(["--project", str(project), "build"]) == 0
+    assert live_script_problems(project / "site") == []
+    article = _article(project, "hostil")
+    assert HOSTILE in article.get_text(" ")  # shown, as text
+    assert article.select_one("a.rg-colab")["href"].endswith("/experiments/results/hostil/notebook.ipynb")

@@ -35,6 +35,8 @@ RUN_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 RESERVED_SUFFIXES = (".failed",)
 MAX_BYTES = 200 * 2**20  # a notebook larger than this is not a download of one
 SHOWN_PROBLEMS = 12  # cells named in a refusal; the rest are counted
+MAX_FIELD = 100  # characters kept of a string from a notebook's metadata
+PYTHON_VERSION = re.compile(r"^\d+\.\d+(?:\.\d+)?[A-Za-z0-9.+-]{0,12}$")
 
 # Libraries whose version a notebook's outputs may show (pip list, `tf.__version__`, "Keras: 3.4.1").
 KNOWN_LIBRARIES = {
@@ -157,10 +159,17 @@ def where_it_ran(nb) -> dict:
             "TPU" if "tpu" in accelerator.lower() else "GPU"
         if accelerator.lower() not in ("none", "gpu", "tpu"):
             where["gpu_type"] = accelerator  # e.g. nvidiaTeslaT4
-    where["kernel"] = {key: str(kernel[key]) for key in ("name", "display_name") if isinstance(kernel.get(key), str)}
-    if isinstance(language.get("version"), str):
+    where["kernel"] = {key: kernel[key] for key in ("name", "display_name") if isinstance(kernel.get(key), str)}
+    if isinstance(language.get("version"), str) and PYTHON_VERSION.match(language["version"]):
         where["python"] = language["version"]
-    return {key: value for key, value in where.items() if value}
+    return _short({key: value for key, value in where.items() if value})
+
+
+def _short(value):
+    """Strings from a notebook's metadata, cut to a length a page can show (they are escaped there)."""
+    if isinstance(value, dict):
+        return {key: _short(item) for key, item in value.items()}
+    return value[:MAX_FIELD] if isinstance(value, str) else value
 
 
 def _texts(cell) -> list[str]:
@@ -213,7 +222,8 @@ def gpus_shown(nb) -> list[str]:
     for cell in nb.cells:
         for text in _texts(cell) if cell.get("cell_type") == "code" else []:
             if "NVIDIA-SMI" in text:
-                names += [name.strip() for name in NVIDIA_SMI_GPU.findall(text) if name.strip() not in names]
+                names += [name.strip()[:MAX_FIELD] for name in NVIDIA_SMI_GPU.findall(text)
+                          if name.strip()[:MAX_FIELD] not in names]
     return names
 
 
@@ -406,7 +416,7 @@ def import_notebook(project: Project, notebook: Path, run_id: str | None = None,
         if existing.executed != ELSEWHERE:
             raise ConfigError(f"{run_file}: run '{run_id}' is executed here (its run file has no "
                               f"'executed: elsewhere'); import under another run id, or delete that run file.")
-    elif any(run.id == run_id for run in discover(project, check_notebooks=False)):
+    elif run_id in _other_run_ids(project, discover):
         raise ConfigError(f"{notebook}: run id '{run_id}' is already given by a matrix's run file; "
                           f"import under another run id")
     record = {"run_id": run_id, **provenance(nb, notebook, stale)}
@@ -447,6 +457,14 @@ def import_notebook(project: Project, notebook: Path, run_id: str | None = None,
     log.info("%s: imported %s (executed on %s%s)%s", run_id, notebook.name, record["platform"],
              f", {_device_words(record['device'])}", f"; {len(stale)} cells flagged as stale" if stale else "")
     return record
+
+
+def _other_run_ids(project: Project, discover) -> set[str]:
+    """The ids the project's run files give (a broken run file elsewhere does not block an import)."""
+    try:
+        return {run.id for run in discover(project, check_notebooks=False)}
+    except ConfigError:
+        return set()
 
 
 def _device_words(device) -> str:
