@@ -112,6 +112,8 @@ def test_colab_notebook_imported_gives_a_page_with_its_outputs_and_where_it_ran(
     assert "accuracy 0.91" in text and "Tesla T4" in text
     assert "Ejecutado fuera de este proyecto" in text and "Google Colab (GPU Tesla T4, máquina hm)" in text
     assert "no se reprodujeron aquí" in text
+    rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in article.select("table tr")]
+    assert ["Entrenamiento", "2 s"] in rows  # Actividades: the time Colab measured for its cells
     assert article.select_one("a.rg-download")["href"] == "datos/notebook.ipynb"
     assert (project / "site" / "runs" / "practica-2" / "datos" / "notebook.ipynb").is_file()
     assert live_script_problems(project / "site") == []
