@@ -276,3 +276,32 @@ def test_hostile_metadata_and_outputs_reach_the_page_only_as_text(project, tmp_p
     article = _article(project, "hostil")
     assert HOSTILE in article.get_text(" ")  # shown, as text
     assert article.select_one("a.rg-colab")["href"].endswith("/experiments/results/hostil/notebook.ipynb")
+
+
+LIGHT_INSTALL = """
+import sys, importlib.abc
+BLOCKED = {"papermill", "keras", "tensorflow", "ipykernel", "sklearn", "jax", "tensorflow_datasets", "jupyter_client"}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError("not in the light install: " + name)
+sys.meta_path.insert(0, Block())
+from reportgen.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_the_light_install_imports_and_publishes(project, tmp_path):
+    """A laptop with only the light install (no papermill, Keras, TensorFlow) imports a Colab download."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    download = colab_notebook(tmp_path / "nb.ipynb")
+    for command in (["import", str(download)], ["report", "--no-execute"]):
+        done = subprocess.run([sys.executable, "-c", LIGHT_INSTALL, "--project", str(project), *command],
+                              env={**__import__("os").environ, "PYTHONPATH": str(REPO)}, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert "accuracy 0.91" in _article(project, "nb").get_text(" ")
