@@ -184,3 +184,24 @@ def test_the_practice_page_has_the_colab_button_and_the_notebook_download(tmp_pa
     assert button.select_one("svg") is not None and "Abrir en Colab" in button.get_text()
     assert page.select_one("a.rg-download")["href"] == "datos/notebook.ipynb"
     assert "(datos/notebook.ipynb)" in paths["runs/demo/index.md"].content  # also listed under Evidencias
+
+
+def test_the_readme_recipe_installs_no_backend_over_colabs_tensorflow():
+    """The recipe's `pip install` names only extras without a backend: Colab's TensorFlow (CUDA build) stays.
+    (`pip install --dry-run -e ".[practice]"` next to an installed TensorFlow installs only reportgen.)"""
+    import re
+    import tomllib
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    recipe = readme.split("### Run reportgen inside Colab", 1)[1].split("###", 1)[0]
+    (line,) = [line for line in recipe.splitlines() if line.startswith("!pip install")]
+    extras = re.search(r'\.\[([\w,]+)\]', line).group(1).split(",")
+    optional = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    backends = {"tensorflow", "tensorflow-cpu", "jax", "jaxlib", "torch"}
+    for extra in extras:
+        names = {re.split(r"[\[<>=!~ ;]", requirement, maxsplit=1)[0].lower() for requirement in optional[extra]}
+        assert not names & backends, (extra, names & backends)
+    assert "constraints.txt" not in line and "venv" not in recipe.split("```python", 1)[1].split("```", 1)[0]
+    assert "!python -m reportgen run" in recipe
