@@ -5,7 +5,8 @@ runs `experiments/<notebook>.ipynb` with the run's parameters in a staging folde
 only a successful execution is moved into `experiments/results/<run-id>/`, under one lock
 (`runs.lock`), and only when the results cache says it is stale (`runs.cache`). A run file with a
 `matrix:` gives one run per combination of values (`runs.matrix`); `--workers N` or a Dask scheduler
-executes stale runs concurrently (`runs.distributed`).
+executes stale runs concurrently (`runs.distributed`). A run file with `executed: elsewhere` is a
+notebook executed on Colab or another machine and imported (`runs.imported`): never executed here.
 """
 
 from __future__ import annotations

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import re
+import shutil
 import unicodedata
 from pathlib import Path
 
-from reportgen.errors import ConfigError
+from reportgen.errors import ConfigError, CorruptResults
 from reportgen.project import Project
 from reportgen.record import write_json
 from reportgen.results import NOTEBOOK, RUN_RECORD, read_run_json
@@ -379,8 +381,6 @@ def _title(nb, fallback: str) -> str:
 
 
 def _yaml_text(value: str) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False)  # JSON is YAML: any title, quoted
 
 
@@ -396,6 +396,8 @@ def import_notebook(project: Project, notebook: Path, run_id: str | None = None,
 
     Everything is checked before anything is written; the results replace the previous ones only
     once complete, under the results lock. The run file is written once; a re-import keeps it."""
+    import nbformat
+
     from reportgen.runs import discover
     from reportgen.runs.config import load_run_file
     from reportgen.runs.execution import _replace_folder, staging_dir
@@ -422,7 +424,10 @@ def import_notebook(project: Project, notebook: Path, run_id: str | None = None,
     record = {"run_id": run_id, **provenance(nb, notebook, stale)}
     digest = record["imported"]["sha256"]
     with results_lock(project):
-        current = read_run_json(project.results(run_id))
+        try:
+            current = read_run_json(project.results(run_id))
+        except CorruptResults:  # a damaged folder: the import replaces it
+            current = None
         if current and current.get("imported", {}).get("sha256") == digest and run_file.exists() \
                 and current.get("stale_outputs", []) == stale:
             log.info("%s: this notebook is already imported; nothing changed", run_id)
@@ -433,8 +438,6 @@ def import_notebook(project: Project, notebook: Path, run_id: str | None = None,
         config = load_run_file(run_file) if run_file.exists() else None
         record.update(notebook=config.notebook if config else run_id_from(notebook).replace(".", "-"),
                       title=config.title if config else title or _title(nb, run_id))
-        import nbformat
-
         staging = staging_dir(project, run_id)
         try:
             nbformat.write(without_personal_data(nb), str(staging / NOTEBOOK))
@@ -442,12 +445,8 @@ def import_notebook(project: Project, notebook: Path, run_id: str | None = None,
             Scrubber(project.root, {str(notebook.parent): "."}).folder(staging)
             _replace_folder(staging, project.results(run_id))
         except BaseException:
-            import shutil
-
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        import shutil
-
         shutil.rmtree(project.failed_results(run_id), ignore_errors=True)
         if config is None:
             project.runs_dir.mkdir(parents=True, exist_ok=True)
@@ -475,7 +474,6 @@ def _device_words(device) -> str:
 
 def imported_state(project: Project, run):
     """The state `status` shows for an imported run: 'imported', or 'corrupt' without its results."""
-    from reportgen.errors import CorruptResults
     from reportgen.runs.cache import RunState
 
     folder = project.results(run.id)
