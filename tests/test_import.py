@@ -116,6 +116,8 @@ def test_colab_notebook_imported_gives_a_page_with_its_outputs_and_where_it_ran(
     assert ["Entrenamiento", "2 s"] in rows  # Actividades: the time Colab measured for its cells
     assert article.select_one("a.rg-download")["href"] == "datos/notebook.ipynb"
     assert (project / "site" / "runs" / "practica-2" / "datos" / "notebook.ipynb").is_file()
+    home = BeautifulSoup((project / "site" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert home.select_one(".rg-status").get_text() == "importado"  # its card says so
     assert live_script_problems(project / "site") == []
 
 

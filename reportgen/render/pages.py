@@ -112,6 +112,8 @@ def headline(run: RunResults, metric: str) -> dict | None:
 
 def status_badge(run: RunResults, language: str) -> str:
     label = page_strings(language)["status"][run.status]
+    if run.status == "ok" and elsewhere.is_imported(run):  # executed on Colab or another machine
+        label = strings(language)["imported"]["estado"]
     return f'<span class="rg-status rg-status--{run.status}">{label}</span>'
 
 
