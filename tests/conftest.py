@@ -37,6 +37,19 @@ def write_notebook(path: Path, *code_cells: str, parameters: str = "", schema: s
     return path
 
 
+def write_cells(path: Path, cells) -> None:
+    """A notebook of (kind, tags, source) cells, e.g. ("code", ["parameters"], "epochs = 1")."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for kind, tags, source in cells:
+        make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
+        cell = make(textwrap.dedent(source).strip())
+        if tags:
+            cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    nbformat.write(nb, str(path))
+
+
 # A notebook that records a small but complete set of results, in well under a second.
 RECORDING_CELL = """
 import time
