@@ -20,13 +20,13 @@ from reportgen.runs import discover, state_of
 
 from conftest import REPO, write_notebook, write_run
 
+pytestmark = pytest.mark.slow  # most tests here execute a notebook
+
 # A notebook that loads the run's data with the injected parameters and records how much it got.
 LOADING_CELL = """
 from reportgen.practice.config import DataConfig
 from reportgen.practice.data import load_dataset
 from reportgen.record import Recorder
-
-pytestmark = pytest.mark.slow  # most tests here execute a notebook
 dataset = load_dataset(DataConfig(**data))
 Recorder().json("loaded", {"train": len(dataset.train), "classes": dataset.class_names})
 """
