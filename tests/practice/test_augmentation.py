@@ -206,6 +206,7 @@ def test_the_fused_pipeline_trains_under_xla_where_the_backend_allows():
     assert np.isfinite(history.history["loss"]).all()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="launches the JAX run from TensorFlow")
 def test_the_fused_layer_passes_under_the_jax_backend():
     run_under_jax(__file__, "xla and not jax_backend")

@@ -154,6 +154,7 @@ def test_returned_classifiers_have_no_augmentation_and_keep_their_best_epoch(spi
         assert (checkpoints / f"{pipeline}_seed{seed}.weights.h5").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(training.gpu_available(), reason="on a GPU, TensorFlow's kernels are not bit-deterministic "
                     "(the practice enables op determinism on the CPU only), so equal seeds give close, not equal, metrics")
 def test_same_seed_gives_identical_metrics_including_fine_tuning():
@@ -167,6 +168,7 @@ def test_same_seed_gives_identical_metrics_including_fine_tuning():
     assert first.learning_rate[1] == pytest.approx(protocol.fine_tune_learning_rate)
 
 
+@pytest.mark.slow
 def test_a_comparison_where_every_seed_diverges_fails_and_says_where():
     images = TRAIN[0].astype(np.float32)
     images[0, 0, 0, 0] = np.nan
@@ -178,6 +180,7 @@ def test_a_comparison_where_every_seed_diverges_fails_and_says_where():
     assert "'baseline', seed 3: epoch 1" in comparison.message and "learning_rate" in comparison.message
 
 
+@pytest.mark.slow
 def test_a_diverged_seed_is_a_result_and_the_other_seeds_go_on(monkeypatch):
     """The first run diverges; every other (seed, pipeline) still trains and the comparison holds."""
     fit, calls = notebook_fit(parameters(seeds=[3, 4])), []

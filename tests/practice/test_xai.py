@@ -353,6 +353,7 @@ def test_explanation_errors_are_reportgen_errors():
 
 # ---------------------------------------------------------------------------- JAX
 
+@pytest.mark.slow
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="launches the JAX run from TensorFlow")
 def test_the_methods_pass_under_the_jax_backend():
     run_under_jax(__file__, "not figure and not grid and not comparison", allow_skips=True)
