@@ -37,7 +37,7 @@ from reportgen.render.explanations import explanations_view
 from reportgen.render.fragments import Fragments, inline
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
 from reportgen.render.strings import strings
-from reportgen.safe import sanitize_html
+from reportgen.safe import contained_file, sanitize_html
 
 STUDENT_FILE = "reflexion.md"
 FAILED_NOTEBOOK = "notebook-fallido"  # the failed attempt's notebook page (and download)
@@ -277,7 +277,8 @@ class Renderer:
     def _downloads(self, run: RunResults, folder: str) -> list[SiteFile]:
         sources = list(run.tables.values())
         sources += [run.folder / f"{name}.json" for name in ("metrics", "run")]
-        return [SiteFile(f"{folder}/datos/{path.name}", source=path) for path in sources if path.exists()]
+        return [SiteFile(f"{folder}/datos/{path.name}", source=contained_file(run.folder, path))
+                for path in sources if path.exists() or path.is_symlink()]
 
     # -------------------------------------------------------------- reflection
 
