@@ -52,7 +52,7 @@ def harvest_run(project: Project, run: Run) -> RunResults:
 def _run_record(project: Project, folder: Path) -> dict | None:
     """run.json of a results folder that lies inside the project (experiments/results may not lead elsewhere)."""
     if (folder.exists() or folder.is_symlink()) and not inside(folder, project.root):
-        raise CorruptResults(folder, "it leads out of the project")
+        raise CorruptResults(folder, "it is a link leading out of the project")
     return read_run_json(folder)
 
 
