@@ -90,8 +90,10 @@ def exit_status(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, ReportgenError):
         return exc.exit_code, _cut(str(exc))
     # A bug, or something no check foresaw: one paragraph, not a traceback (REPORTGEN_DEBUG=1 shows it).
-    return EXIT_FAILED, _cut(f"unexpected error ({type(exc).__name__}: {exc}). Nothing already produced was "
-                             f"removed. Set REPORTGEN_DEBUG=1 to see where it happened, and please report it.")
+    from reportgen.safe import shown
+
+    return EXIT_FAILED, (f"unexpected error ({type(exc).__name__}: {shown(str(exc))}). Nothing already produced "
+                         f"was removed. Set REPORTGEN_DEBUG=1 to see where it happened, and please report it.")
 
 
 def _cut(message: str) -> str:
