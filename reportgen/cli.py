@@ -130,7 +130,7 @@ def _require_practice() -> None:
     missing = [name for name in PRACTICE_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         raise MissingDependency(
-            "executing runs (the practice extra)", missing,
+            "executing runs needs the practice extra", missing,
             "pip install -e '.[practice,cpu]' (or gpu / jax), or `make report`. Building the site from "
             "committed results needs none of it: python -m reportgen report --no-execute")
 

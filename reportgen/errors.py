@@ -38,10 +38,9 @@ class MissingDependency(ReportgenError, ImportError):
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, needed_for: str, missing: list[str], install: str):
+    def __init__(self, needs: str, missing: list[str], install: str):
         self.missing = missing
-        super().__init__(f"{needed_for} needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-                         f"not installed: {install}")
+        super().__init__(f"{needs} ({', '.join(missing)} not installed): {install}")
 
 
 class RunFailed(ReportgenError, RuntimeError):

@@ -54,9 +54,15 @@ def md_text(value) -> str:
     return text.replace("\n", " ")
 
 
+CODE_SPECIALS = re.compile(r"[\\`*_{}\[\]()#+\-.!|~>:$^=]")
+
+
 def code(value) -> str:
-    """Inline code for a user- or dataset-derived string: HTML-escaped, never Markdown."""
-    return f"<code>{html.escape(str(value), quote=False)}</code>"
+    """Inline code for a user- or dataset-derived string: HTML-escaped, never Markdown. Markdown still
+    reads the text inside raw `<code>` (a link, an attribute list would form there): every character
+    it could take for syntax is written as a character reference, which it leaves alone."""
+    text = html.escape(str(value), quote=False)
+    return "<code>" + CODE_SPECIALS.sub(lambda m: f"&#{ord(m.group())};", text).replace("\n", " ") + "</code>"
 
 
 # Number filters: the template's `language` decides the decimal mark (render/numbers.py).

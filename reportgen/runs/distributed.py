@@ -300,5 +300,5 @@ def executor_from(workers: int | None, scheduler: str | None) -> DaskExecutor | 
 
     missing = [name for name in ("dask", "distributed") if importlib.util.find_spec(name) is None]
     if missing:
-        raise MissingDependency("--workers and --scheduler", missing, "pip install 'reportgen[dask]'")
+        raise MissingDependency("--workers and --scheduler need Dask", missing, "pip install 'reportgen[dask]'")
     return DaskExecutor(scheduler=scheduler) if scheduler else DaskExecutor(workers=workers)
