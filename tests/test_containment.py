@@ -263,3 +263,16 @@ def test_a_notebook_that_damages_another_runs_results_fails_and_loses_nothing(pr
     assert not (results / "vandal").exists()
     assert main(["--project", str(project), "report", "--no-execute", "--quiet"]) == 0
     assert live_script_problems(project / "site") == []
+
+
+def test_practice_facts_of_the_wrong_type_are_a_corrupt_folder(tmp_path, capsys):
+    """The practice's page reads its files by field: a metrics.json of the wrong shape is exit 3 naming it."""
+    from conftest import committed_project
+
+    root = committed_project(tmp_path / "portfolio")
+    metrics = root / "experiments" / "results" / "demo" / "metrics.json"
+    data = json.loads(metrics.read_text())
+    data["pipelines"]["baseline"]["aggregate"] = "mucho"
+    metrics.write_text(json.dumps(data))
+    err = _refused(root, capsys, "metrics.json")
+    assert "demo" in err
