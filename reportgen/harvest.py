@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 
 from reportgen.errors import CorruptResults
-from reportgen.facts import FactError, read_facts
 from reportgen.project import Project
 from reportgen.read import glued_records, read_notebook, until_failure
 from reportgen.results import NOTEBOOK, Failure, Metric, Record, RunResults, read_folder, read_run_json
@@ -65,11 +64,6 @@ def _read_folder(folder: Path, results: RunResults, project: Project) -> None:
     contents = read_folder(folder)
     results.facts, results.tables, results.figures = contents.facts, contents.tables, contents.figures
     results.arrays, results.timings = contents.arrays, contents.timings
-    if _looks_like_the_practice(results.facts):  # its pages read these files by field: checked whole here
-        try:
-            read_facts(results.facts)
-        except FactError as exc:
-            raise CorruptResults(folder, str(exc)) from None
     if "history" in results.tables:
         try:
             results.history = pd.read_csv(results.tables["history"])
@@ -80,11 +74,6 @@ def _read_folder(folder: Path, results: RunResults, project: Project) -> None:
         Record("figure", f.name, caption=f.caption, path=f.path) for f in results.figures.values()]
     results.records = recorded + glued_records(results.notebook)
     results.metrics = [r.metric for r in results.records if r.metric] or practice_metrics(results.facts)
-
-
-def _looks_like_the_practice(facts: dict) -> bool:
-    """The practice's files (its metrics per pipeline and its pipelines), as render.evidence tells its page."""
-    return isinstance(_walk(facts, "metrics", "pipelines"), dict) and "pipelines" in facts
 
 
 def _notebook(project: Project, folder: Path, executed: Path, name: str):

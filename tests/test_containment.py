@@ -265,14 +265,14 @@ def test_a_notebook_that_damages_another_runs_results_fails_and_loses_nothing(pr
     assert live_script_problems(project / "site") == []
 
 
-def test_practice_facts_of_the_wrong_type_are_a_corrupt_folder(tmp_path, capsys):
-    """The practice's page reads its files by field: a metrics.json of the wrong shape is exit 3 naming it."""
+
+def test_a_corrupt_folder_found_inside_the_build_is_exit_3(tmp_path, capsys):
+    """The shipped runs have reflections, so their folders are first read by the MkDocs plugin: a run.json
+    of the wrong types there is still a corrupt folder (exit 3) naming the file, not a failed build."""
     from conftest import committed_project
 
     root = committed_project(tmp_path / "portfolio")
-    metrics = root / "experiments" / "results" / "demo" / "metrics.json"
-    data = json.loads(metrics.read_text())
-    data["pipelines"]["baseline"]["aggregate"] = "mucho"
-    metrics.write_text(json.dumps(data))
-    err = _refused(root, capsys, "metrics.json")
+    path = root / "experiments" / "results" / "demo" / "run.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "finished": "ayer", "failed_cell": -1}))
+    err = _refused(root, capsys, "run.json", "finished")
     assert "demo" in err

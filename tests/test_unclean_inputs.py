@@ -226,3 +226,12 @@ def test_a_cell_that_stops_the_notebook_is_a_failed_run_that_keeps_the_last_resu
     assert json.loads((kept / "run.json").read_text()) == json.loads((project / "kept" / "run.json").read_text())
     failed = json.loads((project / "experiments" / "results" / "t.failed" / "run.json").read_text())
     assert failed["status"] == "failed" and failed["failed_cell_number"] == 3 and "SystemExit" in failed["error_summary"]
+
+
+@pytest.mark.parametrize("args, said", [(["new", "Mi<b>Run"], "run id"), (["new", "x.failed"], "'.failed'"),
+                                        (["new", "ok", "--notebook", "../../fuera"], "--notebook")])
+def test_new_holds_its_arguments_to_the_same_rules(project, capsys, args, said):
+    code, err = _cli(project, capsys, *args)
+    assert code == 2 and said in err
+    assert sorted(p.name for p in (project / "experiments" / "runs").iterdir()) == []
+    assert not (project.parent / "fuera.ipynb").exists()
