@@ -109,7 +109,7 @@ def _check_out_folder(project: Project, out: Path, force: bool) -> Path:
     own) nor anything in it; a folder that holds files only with --force. Checked before rendering."""
     out = out.resolve()
     docs = project.docs_dir.resolve()
-    if out == docs or docs in out.parents or out in docs.parents:
+    if out == docs or docs in out.parents:
         raise ConfigError(f"--out {out}: the generated pages never go into docs/ (they would overwrite your pages "
                           f"and pass for your own in later builds); choose another folder, e.g. --out /tmp/pages.")
     if out.exists() and not out.is_dir():

@@ -199,7 +199,8 @@ def test_render_out_never_writes_into_docs(project, capsys):
     recorded_results(project, "t")
     (project / "docs" / "index.md").write_text("# Mi portada\n")
     before = sorted(p.relative_to(project) for p in (project / "docs").rglob("*"))
-    for out in ("docs", "docs/sub", "."):
+    (project / "docs-link").symlink_to(project / "docs")
+    for out in ("docs", "docs/sub", "docs/runs/t", "docs-link", "docs/../docs"):
         code = main(["--project", str(project), "render", "--out", str(project / out), "--force"])
         err = capsys.readouterr().err
         assert code == 2 and "docs/" in err, (out, err)
