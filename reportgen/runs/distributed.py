@@ -81,7 +81,7 @@ def execute_task(task: RunTask) -> bytes:
     with tempfile.TemporaryDirectory(prefix="reportgen-task-") as tmp:
         root = Path(tmp)  # laid out like a project, so scrubbed paths read as a serial run's
         notebook = root / "experiments" / f"{task.notebook_name}.ipynb"
-        notebook.parent.mkdir()
+        notebook.parent.mkdir(parents=True)  # a notebook in a sub-folder of experiments/
         notebook.write_bytes(task.notebook)
         folder = root / "results"
         folder.mkdir()
