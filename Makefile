@@ -10,7 +10,7 @@ BACKEND_EXTRA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 STAMP      := $(VENV)/.installed-$(BACKEND_EXTRA)
 TEST_STAMP := $(VENV)/.installed-$(BACKEND_EXTRA)-test
 
-.PHONY: report test status render build publish serve clean-site
+.PHONY: report test test-quick status render build publish serve clean-site
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ report: $(STAMP)
 ## test: the test suite
 test: $(TEST_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## test-quick: the inner loop, every test that starts no kernel, trains nothing and opens no browser
+test-quick: $(TEST_STAMP)
+	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 status: $(STAMP)
 	$(PY) -m reportgen status

@@ -1,4 +1,4 @@
-"""Command line: `python -m reportgen report|run|render|build|status|publish|new`.
+"""Command line: `python -m reportgen report|run|render|build|status|publish|new|import`.
 
 `report --no-execute`, `render` and `build` need only the light install (no ML library).
 
@@ -73,7 +73,25 @@ def _parser() -> argparse.ArgumentParser:
                      help="experiments/NAME.ipynb to execute (default: the shipped practice, or a new "
                           "mi_notebook.ipynb where there is none)")
     new.add_argument("--title", help="the page's title (default: from RUN_ID)")
+    _add_import(commands)
     return parser
+
+
+def _add_import(commands) -> None:
+    """`import NOTEBOOK.ipynb [RUN_ID]`: a notebook executed elsewhere (Colab, Kaggle) becomes a run."""
+    command = commands.add_parser(
+        "import", help="Publish a notebook executed elsewhere (Colab, Kaggle, a lab GPU) as a run.",
+        description="Make a run of a notebook executed elsewhere and downloaded with its outputs: "
+                    "experiments/results/RUN_ID/ (the notebook and its provenance) and, the first time, "
+                    "experiments/runs/RUN_ID.yaml with 'executed: elsewhere'. Its page is built from its "
+                    "outputs; `run` and `report` never execute it. Importing a newer download replaces it.")
+    command.add_argument("notebook", metavar="NOTEBOOK.ipynb", help="the executed notebook, with its outputs")
+    command.add_argument("run_id", nargs="?", metavar="RUN_ID", help="the run's id (default: from the file name)")
+    command.add_argument("--title", help="the page's title on a first import (default: the notebook's first heading)")
+    command.add_argument("--language", choices=("es", "en"), default="es", help="the page's language on a first import")
+    command.add_argument("--allow-stale", action="store_true",
+                         help="import even when code cells were never run, ran out of order or stopped with an "
+                              "error; the page names those cells")
 
 
 def _positive(text: str) -> int:
@@ -229,5 +247,13 @@ def cmd_new(project: Project, args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"new": cmd_new, "report": cmd_report, "run": cmd_run, "render": cmd_render, "build": cmd_build,
+def cmd_import(project: Project, args) -> int:
+    from reportgen.runs.imported import import_notebook
+
+    import_notebook(project, Path(args.notebook), args.run_id, title=args.title, language=args.language,
+                    allow_stale=args.allow_stale)
+    return EXIT_OK
+
+
+COMMANDS = {"import": cmd_import, "new": cmd_new, "report": cmd_report, "run": cmd_run, "render": cmd_render, "build": cmd_build,
             "status": cmd_status, "publish": cmd_publish}

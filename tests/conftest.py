@@ -37,6 +37,19 @@ def write_notebook(path: Path, *code_cells: str, parameters: str = "", schema: s
     return path
 
 
+def write_cells(path: Path, cells) -> None:
+    """A notebook of (kind, tags, source) cells, e.g. ("code", ["parameters"], "epochs = 1")."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for kind, tags, source in cells:
+        make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
+        cell = make(textwrap.dedent(source).strip())
+        if tags:
+            cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    nbformat.write(nb, str(path))
+
+
 # A notebook that records a small but complete set of results, in well under a second.
 RECORDING_CELL = """
 import time
@@ -144,3 +157,24 @@ def run_under_jax(test_file: str, selection: str, allow_skips: bool = False) -> 
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "passed" in run.stdout
     assert allow_skips or "skipped" not in run.stdout.splitlines()[-1]
+
+
+@pytest.fixture(autouse=True)
+def _kernels_only_in_slow_tests(request, monkeypatch):
+    """A test that starts a Jupyter kernel must be marked slow, so `make test-quick` (-m "not slow")
+    stays quick: here such a test fails, naming itself, instead of quietly slowing the inner loop."""
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    from jupyter_client.manager import KernelManager
+
+    started = []
+
+    async def refuse(self, **kwargs):
+        started.append(True)
+        raise RuntimeError("kernels start only in tests marked @pytest.mark.slow")
+
+    monkeypatch.setattr(KernelManager, "_async_pre_start_kernel", refuse)
+    yield
+    if started:
+        pytest.fail(f"{request.node.nodeid} starts a kernel: mark it @pytest.mark.slow")

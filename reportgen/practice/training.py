@@ -37,6 +37,9 @@ import keras
 import numpy as np
 import pandas as pd
 
+from pydantic import ConfigDict
+
+from reportgen.facts import ProtocolSettings
 from reportgen.practice.augmentation import mix_batch, supports_xla
 from reportgen.practice.config import AugmentationConfig, Mixing, ModelConfig, RunParameters
 from reportgen.practice.models import is_pretrained, unfreeze_top_layers
@@ -57,24 +60,12 @@ def gpu_available() -> bool:
 
 # ---------------------------------------------------------------------- protocol
 
-@dataclasses.dataclass(frozen=True)
-class Protocol:
-    """Every training setting the two pipelines share; one instance serves both."""
+class Protocol(ProtocolSettings):
+    """Every training setting the two pipelines share; one instance serves both (its fields are
+    protocol.json's `settings`, `reportgen.facts.ProtocolSettings`)."""
 
-    backbone: str
-    weights: str
-    dropout: float
-    fine_tune_layers: int
-    image_size: int
-    epochs: int
-    batch_size: int
-    optimizer: str
-    learning_rate: float
-    schedule: str
-    fine_tune_epochs: int
-    fine_tune_learning_rate: float
-    early_stopping_patience: int | None
-    seeds: tuple[int, ...]
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     loss: str = "categorical_crossentropy"
     monitor: str = "val_accuracy"  # the best epoch, kept as the result, is chosen on the validation split
     mixed_precision: bool = False
@@ -94,7 +85,7 @@ class Protocol:
             learning_rate=training.learning_rate, schedule=training.schedule,
             fine_tune_epochs=training.fine_tune_epochs,
             fine_tune_learning_rate=training.fine_tune_learning_rate,
-            early_stopping_patience=training.early_stopping_patience, seeds=tuple(training.seeds),
+            early_stopping_patience=training.early_stopping_patience, seeds=list(training.seeds),
             mixed_precision=on_gpu, jit_compile=xla,
         )
 
@@ -103,10 +94,10 @@ class Protocol:
         return ModelConfig(backbone=self.backbone, weights=self.weights, dropout=self.dropout,
                            fine_tune_layers=self.fine_tune_layers)
 
-    def settings(self) -> dict:
-        """Every setting as plain values (protocol.json); the page prints them once for both pipelines."""
-        return {**dataclasses.asdict(self), "seeds": list(self.seeds),
-                "momentum": SGD_MOMENTUM if self.optimizer == "sgd" else None}
+    def settings(self) -> ProtocolSettings:
+        """The settings as recorded (protocol.json); the page prints them once for both pipelines."""
+        momentum = SGD_MOMENTUM if self.optimizer == "sgd" else None
+        return ProtocolSettings.model_validate({**self.model_dump(), "momentum": momentum})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -434,12 +425,12 @@ def lr_sweep(params: RunParameters, fit, train: tuple, val: tuple, num_classes: 
     learning_rates = learning_rates or params.training.lr_sweep
     if not learning_rates:
         raise ValueError("training.lr_sweep: give the learning rates to try, e.g. [1e-4, 1e-3, 1e-2].")
-    protocol = dataclasses.replace(Protocol.from_config(params), epochs=params.training.lr_sweep_epochs,
-                                   fine_tune_epochs=0, early_stopping_patience=None)
+    protocol = Protocol.from_config(params).model_copy(update=dict(epochs=params.training.lr_sweep_epochs,
+                                   fine_tune_epochs=0, early_stopping_patience=None))
     chosen = {p.name: p for p in pipelines_from_config(params.augmentation)}[pipeline]
     rows = []
     for learning_rate in learning_rates:
-        run = train_pipeline(fit, TrainingRun(dataclasses.replace(protocol, learning_rate=learning_rate), chosen,
+        run = train_pipeline(fit, TrainingRun(protocol.model_copy(update={"learning_rate": learning_rate}), chosen,
                                               protocol.seeds[0], train, val, num_classes))
         best = (run.history.loc[run.history["val_accuracy"].idxmax()] if run.status == OK
                 else {"val_accuracy": math.nan, "val_loss": math.nan})

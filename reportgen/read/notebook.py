@@ -194,6 +194,9 @@ def _first_paragraph(harvest: NotebookHarvest) -> str:
 def _cell(entry: _Entry, engine: SiteMarkdown, budget: Budget, section: Section, harvest: NotebookHarvest) -> Cell:
     executed = entry.executed or {}
     duration = (executed.get("metadata", {}).get("papermill", {}) or {}).get("duration")
+    if duration is None:  # a notebook executed on Colab (imported): its executionInfo, in milliseconds
+        elapsed = (executed.get("metadata", {}).get("executionInfo", {}) or {}).get("elapsed")
+        duration = elapsed / 1000 if isinstance(elapsed, (int, float)) and elapsed >= 0 else None
     cell = Cell(index=entry.index, number=entry.number, source=entry.text, tags=entry.tags,
                 seconds=float(duration) if isinstance(duration, (int, float)) else None)
     level = SUBHEADING + section.level

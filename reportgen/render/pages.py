@@ -30,7 +30,7 @@ from reportgen.read import read_notebook
 from reportgen.read.markdown import site_markdown
 from reportgen.read.page import notebook_page
 from reportgen.results import NOTEBOOK, Figure, RunResults
-from reportgen.render import evidence
+from reportgen.render import elsewhere, evidence
 from reportgen.render import figures as drawn
 from reportgen.render import interpretation, numbers
 from reportgen.render.explanations import explanations_view
@@ -118,6 +118,8 @@ def headline(run: RunResults, metric: str) -> dict | None:
 
 def status_badge(run: RunResults, language: str) -> str:
     label = page_strings(language)["status"][run.status]
+    if run.status == "ok" and elsewhere.is_imported(run):  # executed on Colab or another machine
+        label = strings(language)["imported"]["estado"]
     return f'<span class="rg-status rg-status--{run.status}">{label}</span>'
 
 
@@ -232,6 +234,7 @@ class Renderer:
         self.notebook_cache = project.root / ".cache" / "reportgen" / "notebooks"
         self.fragments = Fragments()  # the notebook parts of every page made here
         self.env.globals.update(fragments=self.fragments, site_markdown=self.site_markdown)
+        elsewhere.register(self.env, project)  # the Colab button, the download, results made elsewhere
 
     def site_markdown(self):
         """The site's Markdown engine (mkdocs.yml's extensions), for a notebook's text and code."""
@@ -269,9 +272,9 @@ class Renderer:
         if run.failure is not None and run.failure.has_notebook:
             files += self._notebook_page(run.failure.folder / NOTEBOOK, f"{folder}/{FAILED_NOTEBOOK}.md", run, failed=True)
             files.append(SiteFile(f"{folder}/datos/{FAILED_NOTEBOOK}.ipynb", source=run.failure.folder / NOTEBOOK))
-        if run.folder is not None and run.notebook is not None and run.notebook.cut \
+        if run.folder is not None and (run.folder / NOTEBOOK).is_file() \
                 and not any(item.path == f"{folder}/datos/{NOTEBOOK}" for item in files):
-            files.append(SiteFile(f"{folder}/datos/{NOTEBOOK}", source=run.folder / NOTEBOOK))  # cut outputs link it
+            files.append(SiteFile(f"{folder}/datos/{NOTEBOOK}", source=run.folder / NOTEBOOK))  # a download, always
         verdicts = interpretation.page_words(run)  # once: the page and the reflection seed both read them
         reflection, written = self.reflection(run, verdicts)
         downloads = sorted(item.path.rsplit("/", 1)[1] for item in files if "/datos/" in item.path)

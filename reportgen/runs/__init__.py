@@ -5,7 +5,8 @@ runs `experiments/<notebook>.ipynb` with the run's parameters in a staging folde
 only a successful execution is moved into `experiments/results/<run-id>/`, under one lock
 (`runs.lock`), and only when the results cache says it is stale (`runs.cache`). A run file with a
 `matrix:` gives one run per combination of values (`runs.matrix`); `--workers N` or a Dask scheduler
-executes stale runs concurrently (`runs.distributed`).
+executes stale runs concurrently (`runs.distributed`). A run file with `executed: elsewhere` is a
+notebook executed on Colab or another machine and imported (`runs.imported`): never executed here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from reportgen.errors import ConfigError
 from reportgen.project import Project
 from reportgen.runs.config import RunFile, check_against_notebook, load_run_file
+from reportgen.runs.imported import check_run_file as check_imported
 from reportgen.runs.matrix import Variant, expand, label, matrix_limit
 from reportgen.safe import check_run_id, run_id_problem, shown
 
@@ -48,6 +50,7 @@ def discover(project: Project, run_ids: list[str] | None = None, *, check_notebo
         try:
             check_run_id(path.stem, str(path))  # the id names the results folder: checked before anything reads it
             config = load_run_file(path, notebooks_dir=project.experiments if check_notebooks else None)
+            problems += check_imported(path, config)  # an imported run takes no parameters nor matrix
             variants = expand(path, config, matrix_limit(large_matrix))
             if config.matrix and check_notebooks:  # each combination is checked against the notebook like a run file
                 variants = [_checked_variant(v, project, path) for v in variants]

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import importlib.metadata
 import json
+import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -134,12 +135,52 @@ def notebook_parameters(run: "Run") -> dict:
     return values
 
 
+def machine_id() -> str:
+    """A short, anonymous identity of this machine: results recorded with another one came back from
+    elsewhere (Colab, a lab GPU, a Dask worker). A digest, so no host name is published."""
+    parts = [platform.node()]
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            parts.append(Path(path).read_text(encoding="utf-8").strip())
+            break
+        except OSError:
+            continue
+    return _sha("\0".join(parts).encode())[:12]
+
+
+def from_another_machine(record: dict) -> bool:
+    """Whether results were executed on another machine (results recorded before machines were
+    recorded count as this machine's)."""
+    machine = record.get("machine")
+    return isinstance(machine, str) and bool(machine) and machine != machine_id()
+
+
+def code_check(project: Project, record: dict, notebook: str) -> dict | None:
+    """A results folder's cache key against this project's code: which code parts differ (the
+    notebook's code cells, the practice's code) and which library versions (there, here)."""
+    before = record.get("cache_components")
+    if not isinstance(before, dict):
+        return None
+    path = project.notebook(notebook)
+    here = {"notebook": notebook_code_hash(path) if path.is_file() else None, "package": package_code_hash()}
+    differs = [name for name, value in here.items() if value is not None and before.get(name) != value]
+    installed = library_versions()
+    recorded = record.get("libraries") if isinstance(record.get("libraries"), dict) else {}
+    libraries = {name: [str(there), installed[name]] for name, there in sorted(recorded.items())
+                 if name in installed and installed[name] != there}
+    return {"key": record.get("cache_key"), "matches": not differs, "differs": differs, "libraries": libraries}
+
+
 def cache_key(components: dict[str, str]) -> str:
     return _sha(json.dumps(components, sort_keys=True).encode())
 
 
 def state_of(project: Project, run: "Run") -> RunState:
     """Fresh when the successful results carry the current key; otherwise why not."""
+    from reportgen.runs.imported import imported_state, is_imported
+
+    if is_imported(run):  # executed elsewhere: no key to compute here, never stale
+        return imported_state(project, run)
     components = cache_components(project, run)
     key = cache_key(components)
     try:
@@ -161,6 +202,11 @@ def state_of(project: Project, run: "Run") -> RunState:
             components=components)
     before = done.get("cache_components", {})
     changed = [name for name, value in components.items() if before.get(name) != value]
+    if changed == ["libraries"] and from_another_machine(done):  # e.g. Colab's TensorFlow: same code, other versions
+        where = done.get("runtime") or "another machine"
+        return RunState(run.id, "fresh", f"executed on {where}, whose library versions differ from this machine's; "
+                        f"same code and parameters, so not re-executed here (--force re-executes it here)",
+                        components=components)
     return RunState(run.id, "stale", "changed: " + ", ".join(changed), changed, components)
 
 

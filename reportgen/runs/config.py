@@ -50,6 +50,9 @@ class RunFile(_Strict):
     """One run: which notebook, how its page is titled and introduced, and the notebook's parameters."""
 
     notebook: str = DEFAULT_NOTEBOOK
+    # "elsewhere": an imported run (`python -m reportgen import`), executed on Colab, Kaggle or a lab
+    # machine; its results folder is published as it is and reportgen never executes it (runs.imported).
+    executed: Literal["here", "elsewhere"] = "here"
     title: str = Field(..., min_length=1, max_length=200)
     date: _dt.date | None = None
     language: Literal["es", "en"] = "es"
@@ -119,7 +122,7 @@ def load_run_file(path: Path, notebooks_dir: Path | None = None) -> RunFile:
         run = RunFile.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: invalid run file; " + "; ".join(schema_problems(exc)) + ".") from None
-    if notebooks_dir is not None:
+    if notebooks_dir is not None and run.executed == "here":  # an imported run's notebook never runs here
         run = check_against_notebook(run, Path(notebooks_dir), path)
     return run
 

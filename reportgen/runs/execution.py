@@ -27,7 +27,7 @@ from reportgen.project import Project
 from reportgen.read import expected_errors_only
 from reportgen.record import RESULTS_DIR_VARIABLE, write_json
 from reportgen.results import NOTEBOOK, RUN_RECORD, STATUS, TIMINGS, read_run_json
-from reportgen.runs.cache import (cache_components, cache_key, library_versions, notebook_parameters,
+from reportgen.runs.cache import (cache_components, cache_key, library_versions, machine_id, notebook_parameters,
                                   run_library_versions, state_of)
 from reportgen.runs.guard import ResultsGuard
 from reportgen.runs.lock import results_lock
@@ -81,6 +81,15 @@ def device_description() -> dict:
     return {"kind": "cpu", "cores": os.cpu_count()}
 
 
+def runtime_service() -> str | None:
+    """The hosted notebook service this process runs in, from the variables each sets."""
+    if os.environ.get("COLAB_RELEASE_TAG") or os.environ.get("COLAB_GPU") is not None:
+        return "Google Colab"
+    if os.environ.get("KAGGLE_KERNEL_RUN_TYPE"):
+        return "Kaggle"
+    return None
+
+
 # -------------------------------------------------------------------- execution
 
 def ensure_kernel() -> str:
@@ -95,7 +104,10 @@ def ensure_kernel() -> str:
         pass
     from ipykernel.kernelspec import install
 
-    install(kernel_name=KERNEL_NAME, display_name="Python (reportgen)", prefix=sys.prefix)
+    try:
+        install(kernel_name=KERNEL_NAME, display_name="Python (reportgen)", prefix=sys.prefix)
+    except OSError:  # a system Python without a venv, its prefix not writable: the user's own kernels
+        install(kernel_name=KERNEL_NAME, display_name="Python (reportgen)", user=True)
     return KERNEL_NAME
 
 
@@ -277,7 +289,8 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
     record = {**record, "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
               "libraries": {name: here.get(name, version) for name, version in record["libraries"].items()},
               "python": platform.python_version(), "platform": f"{platform.system()} {platform.machine()}",
-              "device": device_description()}
+              "device": device_description(), "machine": machine_id(),
+              **({"runtime": runtime} if (runtime := runtime_service()) else {})}
     write_json(folder / RUN_RECORD, record)
     start = time.perf_counter()
     output = folder / NOTEBOOK
@@ -406,6 +419,11 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False, prog
         components = {}  # run id -> its cache key's parts, computed once here
         for run in runs:
             state = state_of(project, run)
+            if state.state in ("imported", "corrupt") and run.config.executed == "elsewhere":
+                (log.info if state.state == "imported" else log.error)(
+                    "%s: imported (%s); never executed here, even with --force", run.id, state.reason)
+                outcomes[run.id] = "imported" if state.state == "imported" else f"corrupt: {state.reason}"
+                continue
             if state.state == "corrupt" and not force:
                 log.error("%s: %s", run.id, state.reason)
                 outcomes[run.id] = Outcome.CORRUPT

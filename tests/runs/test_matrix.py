@@ -15,6 +15,8 @@ from reportgen.runs.matrix import variant_ids
 
 from conftest import PRACTICE_SCHEMA, RECORDING_CELL, write_notebook, write_run
 
+pytestmark = pytest.mark.slow  # every test here executes a notebook
+
 
 @pytest.fixture(autouse=True)
 def _tiny_takes_the_practice_parameters(project):

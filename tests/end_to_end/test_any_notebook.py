@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import textwrap
 
-import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
 from reportgen.cli import main
 
-from conftest import REPO, write_run
+from conftest import REPO, write_cells, write_run
 
 pytestmark = pytest.mark.slow
 
@@ -62,18 +60,6 @@ PLAIN_NOTEBOOK = [
         pd.DataFrame({"época": range(1, epochs + 1), "loss": history.history["loss"]})
     """),
 ]
-
-
-def write_cells(path, cells) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    for kind, tags, source in cells:
-        make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
-        cell = make(textwrap.dedent(source).strip())
-        if tags:
-            cell.metadata["tags"] = tags
-        nb.cells.append(cell)
-    nbformat.write(nb, str(path))
 
 
 RECORDING_NOTEBOOK = [

@@ -19,7 +19,7 @@ from reportgen.safe import sanitize_html
 
 from conftest import REPO, make_project, write_run
 from html_checks import live_script_problems
-from test_any_notebook import write_cells
+from conftest import write_cells
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(2)</script>"

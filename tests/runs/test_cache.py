@@ -16,6 +16,8 @@ from reportgen.runs.cache import package_code_hash
 
 from conftest import write_run
 
+pytestmark = pytest.mark.slow  # most tests here execute a notebook
+
 
 @pytest.fixture
 def executed(project):

@@ -25,6 +25,8 @@ LOADING_CELL = """
 from reportgen.practice.config import DataConfig
 from reportgen.practice.data import load_dataset
 from reportgen.record import Recorder
+
+pytestmark = pytest.mark.slow  # most tests here execute a notebook
 dataset = load_dataset(DataConfig(**data))
 Recorder().json("loaded", {"train": len(dataset.train), "classes": dataset.class_names})
 """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import signal
@@ -17,6 +19,8 @@ from reportgen.project import Project
 from reportgen.runs import discover, execute, state_of
 
 from conftest import REPO, write_notebook, write_run
+
+pytestmark = pytest.mark.slow  # every test here executes a notebook
 
 
 def _snapshot(folder):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 import getpass
 import socket
 
 from reportgen.cli import main
 
 from conftest import write_notebook, write_run
+
+pytestmark = pytest.mark.slow  # every test here executes a notebook
 
 SECRET = "ghp_s3cr3tT0kenValue1234567890"
 

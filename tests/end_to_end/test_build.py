@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import filecmp
 import gzip
 import os
@@ -20,6 +22,8 @@ from reportgen.render.pages import md_text
 from reportgen.runs import execution as runs_module
 
 from conftest import committed_project, write_run
+
+pytestmark = pytest.mark.slow  # most tests here execute a notebook
 
 STUDENT_FILES = {"javascripts", "stylesheets", "assets"}
 

@@ -20,7 +20,7 @@ from reportgen.results import RunResults
 
 from figure_checks import smallest_text_px, texts
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 DEMO = REPO / "experiments" / "results" / "demo"  # committed results: real facts of a 3-seed run
 LANGUAGES = ("es", "en")
 SIZE = 24

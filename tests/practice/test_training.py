@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import keras
 import numpy as np
+import pydantic
 import pandas as pd
 import pytest
 
@@ -105,15 +106,15 @@ def test_protocol_carries_every_setting_of_the_run(monkeypatch):
     protocol = Protocol.from_config(params)
     assert (protocol.epochs, protocol.batch_size, protocol.optimizer) == (2, 12, "sgd")
     assert protocol.learning_rate == 1e-3
-    assert (protocol.schedule, protocol.early_stopping_patience, protocol.seeds) == ("constant", 2, (1, 2))
+    assert (protocol.schedule, protocol.early_stopping_patience, protocol.seeds) == ("constant", 2, [1, 2])
     assert (protocol.backbone, protocol.image_size) == ("small_cnn", SIZE)
     assert protocol.mixed_precision is protocol.jit_compile is False  # no GPU: neither
-    run = SimpleNamespace(facts={"protocol": {"settings": protocol.settings()}})
+    run = SimpleNamespace(facts={"protocol": {"settings": protocol.settings().model_dump()}})
     rows = dict(protocol_rows(run, "en"))  # the page's table, written at render time
     assert rows["Optimizer"] == "sgd (momentum 0.9)" and rows["Early stopping"] == "patience 2"
     assert rows["Seeds (weights and data order)"] == "1, 2" and rows["Learning-rate schedule"] == "constant"
     assert dict(protocol_rows(run, "es"))["Optimizador"] == "sgd (momento 0,9)"
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         protocol.epochs = 3
 
 
@@ -184,7 +185,7 @@ def test_a_diverged_seed_is_a_result_and_the_other_seeds_go_on(monkeypatch):
     def first_diverges(run):
         calls.append((run.pipeline.name, run.seed))
         if len(calls) == 1:
-            run.protocol = dataclasses.replace(run.protocol, learning_rate=1e12, optimizer="sgd")
+            run.protocol = run.protocol.model_copy(update={"learning_rate": 1e12, "optimizer": "sgd"})
         return fit(run)
 
     comparison = compare(parameters(seeds=[3, 4]), first_diverges, TRAIN, VAL, CLASSES, progress=False)

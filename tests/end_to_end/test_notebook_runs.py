@@ -14,7 +14,7 @@ from reportgen.runs import discover, state_of
 
 from conftest import write_run
 from html_checks import control_character_problems, live_script_problems
-from test_any_notebook import write_cells
+from conftest import write_cells
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,51 @@
+"""The MkDocs plugin: the generated pages exist only inside the build, a student's file wins, a
+reflection is part of its run page, and template errors stop the build naming the template."""
+
+from __future__ import annotations
+
+import pytest
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.exceptions import PluginError
+
+from reportgen.plugin import ReportgenPlugin
+from reportgen.project import Project
+
+from conftest import committed_project
+
+
+@pytest.fixture
+def portfolio(tmp_path):
+    return committed_project(tmp_path / "portfolio")
+
+
+def built(root):
+    config = load_config(config_file=str(root / "mkdocs.yml"), site_dir=str(root / "site"))
+    build(config)
+    return root / "site"
+
+
+def test_the_generated_pages_are_in_the_site_and_never_in_docs(portfolio):
+    docs_before = sorted(p.relative_to(portfolio) for p in (portfolio / "docs").rglob("*"))
+    site = built(portfolio)
+    for page in ("index.html", "runs/demo/index.html", "runs/shortcut/index.html"):
+        assert (site / page).is_file(), page
+    assert sorted(p.relative_to(portfolio) for p in (portfolio / "docs").rglob("*")) == docs_before
+
+
+def test_a_students_page_at_a_generated_path_wins_and_a_reflection_is_part_of_its_run_page(portfolio):
+    (portfolio / "docs" / "runs" / "shortcut").mkdir(parents=True, exist_ok=True)
+    (portfolio / "docs" / "runs" / "shortcut" / "index.md").write_text("# Mi propia página\n", encoding="utf-8")
+    (portfolio / "docs" / "runs" / "demo").mkdir(parents=True, exist_ok=True)
+    (portfolio / "docs" / "runs" / "demo" / "reflexion.md").write_text("Una frase que escribí yo.\n", encoding="utf-8")
+    site = built(portfolio)
+    assert "Mi propia página" in (site / "runs" / "shortcut" / "index.html").read_text(encoding="utf-8")
+    assert "Una frase que escribí yo." in (site / "runs" / "demo" / "index.html").read_text(encoding="utf-8")
+    assert not (site / "runs" / "demo" / "reflexion" / "index.html").exists()
+
+
+def test_a_broken_template_stops_the_build_naming_the_template_and_line(portfolio):
+    index = portfolio / "templates" / "index.md.j2"
+    index.write_text(index.read_text(encoding="utf-8") + "\n{% if %}\n", encoding="utf-8")
+    with pytest.raises(PluginError, match=r"template error: .*index\.md\.j2:\d+"):
+        ReportgenPlugin.generated_files(Project.at(portfolio), language="es")
