@@ -49,6 +49,7 @@ class Outcome(str, enum.Enum):
     OK = "ok"  # executed; its results replaced the previous ones
     FAILED = "failed"  # executed and failed: the last good results are kept
     CORRUPT = "corrupt"  # its results folder is damaged: left alone, not executed
+    IMPORTED = "imported"  # executed elsewhere (`reportgen import`): never executed here
 
     @property
     def exit_code(self) -> int:
@@ -422,7 +423,7 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False, prog
             if state.state in ("imported", "corrupt") and run.config.executed == "elsewhere":
                 (log.info if state.state == "imported" else log.error)(
                     "%s: imported (%s); never executed here, even with --force", run.id, state.reason)
-                outcomes[run.id] = "imported" if state.state == "imported" else f"corrupt: {state.reason}"
+                outcomes[run.id] = Outcome.IMPORTED if state.state == "imported" else Outcome.CORRUPT
                 continue
             if state.state == "corrupt" and not force:
                 log.error("%s: %s", run.id, state.reason)
