@@ -2,8 +2,9 @@
 
 `report --no-execute`, `render` and `build` need only the light install (no ML library).
 
-Exit codes: 0 success; 1 a run or the build failed; 2 invalid configuration (nothing touched);
-3 a results folder is corrupt (neither re-executed nor shown; delete it or use --force).
+Exit codes (one mapping, `reportgen.errors.exit_status`): 0 success; 1 a run or the build failed, or
+an optional dependency is missing; 2 invalid configuration (nothing touched); 3 a results folder is
+corrupt (neither re-executed nor shown; delete it or use --force); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from reportgen.errors import EXIT_CORRUPT, EXIT_FAILED, EXIT_OK, ConfigError, ReportgenError
+from reportgen.errors import EXIT_CORRUPT, EXIT_OK, ConfigError, MissingDependency, exit_status
 from reportgen.project import Project
+from reportgen.runs.matrix import LARGE_MATRIX_VARIABLE, MAX_COMBINATIONS
 
 log = logging.getLogger("reportgen")
 
@@ -41,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
             command.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                                  default=os.environ.get("REPORTGEN_SCHEDULER") or None,
                                  help="execute stale runs on an existing Dask cluster (also REPORTGEN_SCHEDULER)")
+        if runs:
+            command.add_argument("--large-matrix", action="store_true",
+                                 help=f"accept a matrix of more than {MAX_COMBINATIONS} runs (also "
+                                      f"{LARGE_MATRIX_VARIABLE}=1)")
         command.add_argument("--quiet", action="store_true", help="no per-cell progress bar")
         return command
 
@@ -53,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                            "(the pages themselves are made during the MkDocs build).")
     render.add_argument("--out", metavar="DIR",
                         help="also write the generated pages and figures into DIR (to read, or to copy a page "
-                             "into docs/ and take it over)")
+                             "into docs/ and take it over); a new or empty folder outside docs/")
+    render.add_argument("--force", action="store_true", help="write into a --out folder that is not empty")
     add("build", "Build site/ with mkdocs build --strict (the reportgen plugin makes the pages).")
     add("status", "Show which runs are fresh, stale, failed or new, and why.", runs=True)
     add("publish", "Build and deploy the site to GitHub Pages (mkdocs gh-deploy).")
@@ -97,21 +104,38 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ chatter hides the progress
     logging.basicConfig(level=logging.INFO, format="[reportgen] %(message)s", stream=sys.stderr)
-    project = Project.at(args.project)
+    if getattr(args, "large_matrix", False):  # the build's plugin discovers the runs again, in this process
+        os.environ[LARGE_MATRIX_VARIABLE] = "1"
     try:
-        return COMMANDS[args.command](project, args)
-    except ConfigError as exc:
-        print(f"reportgen: invalid configuration, nothing was executed or changed.\n{exc}", file=sys.stderr)
-        return exc.exit_code
-    except ReportgenError as exc:
-        print(f"reportgen: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return COMMANDS[args.command](Project.at(args.project), args)
+    except BaseException as exc:  # noqa: BLE001 - every error ends as one paragraph and its exit code
+        if isinstance(exc, SystemExit) or os.environ.get("REPORTGEN_DEBUG"):
+            raise
+        code, message = exit_status(exc)
+        print(f"reportgen: {message}", file=sys.stderr)
+        return code
 
 
 def _runs(project: Project, args, check_notebooks: bool = True):
     from reportgen.runs import discover
 
     return discover(project, getattr(args, "run_ids", None) or None, check_notebooks=check_notebooks)
+
+
+def _check_out_folder(project: Project, out: Path, force: bool) -> Path:
+    """`render --out DIR`: never docs/ (the student's pages: generated files there would pass for their
+    own) nor anything in it; a folder that holds files only with --force. Checked before rendering."""
+    out = out.resolve()
+    docs = project.docs_dir.resolve()
+    if out == docs or docs in out.parents:
+        raise ConfigError(f"--out {out}: the generated pages never go into docs/ (they would overwrite your pages "
+                          f"and pass for your own in later builds); choose another folder, e.g. --out /tmp/pages.")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: not a folder.")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ConfigError(f"--out {out}: the folder is not empty; choose a new or empty one, or add --force "
+                          f"to write over what it holds.")
+    return out
 
 
 PRACTICE_MODULES = ("keras", "scipy", "sklearn", "papermill", "ipykernel")
@@ -123,10 +147,10 @@ def _require_practice() -> None:
 
     missing = [name for name in PRACTICE_MODULES if importlib.util.find_spec(name) is None]
     if missing:
-        raise ReportgenError(
-            f"executing runs needs the practice extra ({', '.join(missing)} not installed): "
+        raise MissingDependency(
+            "executing runs needs the practice extra", missing,
             "pip install -e '.[practice,cpu]' (or gpu / jax), or `make report`. Building the site from "
-            "committed results needs none of it: python -m reportgen report --no-execute.")
+            "committed results needs none of it: python -m reportgen report --no-execute")
 
 
 def cmd_status(project: Project, args) -> int:
@@ -151,11 +175,9 @@ def _execute(project: Project, runs, args) -> int:
     from reportgen.runs.distributed import executor_from
 
     _require_practice()
-    executor = executor_from(args.workers, args.scheduler)
+    executor = executor_from(args.workers, args.scheduler)  # the address checked before the lock is taken
     outcomes = execute_stale(project, runs, force=args.force, progress=not args.quiet, executor=executor)
-    if any(outcome.startswith("corrupt") for outcome in outcomes.values()):
-        return EXIT_CORRUPT
-    return EXIT_FAILED if any(outcome.startswith("failed") for outcome in outcomes.values()) else EXIT_OK
+    return max((outcome.exit_code for outcome in outcomes.values()), default=EXIT_OK)
 
 
 def _seed_reflections(project: Project, runs) -> None:
@@ -173,11 +195,12 @@ def cmd_render(project: Project, args) -> int:
     from reportgen.render.pages import write_files
     from reportgen.site import site_language
 
+    out = _check_out_folder(project, Path(args.out), args.force) if args.out else None
     runs = harvest_all(project, _runs(project, args))
     _seed_reflections(project, runs)
     files = Renderer(project, language=site_language(project)).files(runs)
-    if args.out:
-        write_files(files, Path(args.out))
+    if out:
+        write_files(files, out)
         log.info("wrote %d generated files into %s", len(files), args.out)
     log.info("rendered %d pages", sum(item.path.endswith(".md") for item in files))
     return EXIT_OK

@@ -1,12 +1,20 @@
 """One exception hierarchy for the whole package, and the exit code each error maps to.
 
-Every error reportgen raises on purpose derives from `ReportgenError`; the command line
-turns it into a message and `exit_code` in one place (`reportgen.cli`).
+Every error reportgen raises on purpose derives from `ReportgenError` and carries its exit code;
+`exit_status` turns any exception into the exit code and the one paragraph the terminal shows. It is
+the only place that does: the command line calls it, nothing else decides an exit code.
+
+    0    success
+    1    a run or the build failed; an optional dependency is missing (the message says how to install it)
+    2    invalid configuration: a run file, a flag, a setting (nothing was executed or changed)
+    3    a results folder is corrupt (neither re-executed nor shown)
+    130  interrupted (Ctrl-C): the last good results are kept
 """
 
 from __future__ import annotations
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_CORRUPT = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_CORRUPT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+MAX_MESSAGE = 4000  # characters: a message names what is wrong, it never repeats a huge value
 
 
 class ReportgenError(Exception):
@@ -16,12 +24,23 @@ class ReportgenError(Exception):
 
 
 class ConfigError(ReportgenError, ValueError):
-    """A run file is invalid; the message names the file, the field and what is allowed.
+    """A run file, a flag or a setting is invalid; the message names the file, the field and what is allowed.
 
     Raised before anything executes: nothing was run or changed.
     """
 
     exit_code = EXIT_CONFIG
+
+
+class MissingDependency(ReportgenError, ImportError):
+    """An optional part of reportgen is not installed (the practice, Dask); the message gives the command
+    that installs it. The configuration is fine: it is the environment that lacks something."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, needs: str, missing: list[str], install: str):
+        self.missing = missing
+        super().__init__(f"{needs} ({', '.join(missing)} not installed): {install}")
 
 
 class RunFailed(ReportgenError, RuntimeError):
@@ -39,8 +58,11 @@ class ExplanationError(ReportgenError, ValueError):
     not one integer per image in range, a layer without a spatial feature map, an empty
     batch: each is refused with what to pass instead.
     """
+
+
 class CorruptResults(ReportgenError, RuntimeError):
-    """A results folder is unreadable or incomplete (a broken run.json, a missing notebook).
+    """A results folder is unreadable, incomplete or unsafe (a broken run.json, a missing notebook, a
+    file that resolves outside the folder).
 
     It is neither re-executed nor shown until the user deletes it or re-executes with --force.
     """
@@ -55,3 +77,25 @@ class CorruptResults(ReportgenError, RuntimeError):
 
 class LockTimeout(ReportgenError, TimeoutError):
     """Another process kept experiments/results locked longer than the wait limit."""
+
+
+def exit_status(exc: BaseException) -> tuple[int, str]:
+    """The exit code and the terminal's message for any exception that reached the command line."""
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED, ("interrupted: the run in progress was stopped and discarded, the last good "
+                                  "results are kept; the next report executes it again.")
+    if isinstance(exc, ConfigError):
+        return exc.exit_code, _cut(f"invalid configuration, nothing was executed or changed.\n{exc}")
+    if isinstance(exc, ReportgenError):
+        return exc.exit_code, _cut(str(exc))
+    # A bug, or something no check foresaw: one paragraph, not a traceback (REPORTGEN_DEBUG=1 shows it).
+    from reportgen.safe import shown
+
+    return EXIT_FAILED, (f"unexpected error ({type(exc).__name__}: {shown(str(exc))}). Nothing already produced "
+                         f"was removed. Set REPORTGEN_DEBUG=1 to see where it happened, and please report it.")
+
+
+def _cut(message: str) -> str:
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return message[:MAX_MESSAGE] + f" [... {len(message) - MAX_MESSAGE} more characters]"

@@ -77,7 +77,7 @@ class ReportgenPlugin(BasePlugin[ReportgenConfig]):
             runs = harvest_all(project, discover(project, check_notebooks=False))
             return Renderer(project, language=language).files(runs)
         except ReportgenError as exc:
-            raise PluginError(f"reportgen: {exc}") from None
+            raise PluginError(f"reportgen: {exc}") from exc  # site.build keeps its exit code
         except TemplateError as exc:
             where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "lineno", None) else ""
             raise PluginError(f"reportgen: template error: {where}{exc}") from None

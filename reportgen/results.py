@@ -18,14 +18,18 @@ cell timings become `NotebookHarvest`, so a notebook without any reportgen code 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from reportgen.errors import CorruptResults
 from reportgen.read.model import NotebookHarvest, Output, Section  # noqa: F401  (the notebook's typed view)
-from reportgen.record import to_jsonable
+from reportgen.record import RECORDS, to_jsonable
+from reportgen.safe import contained_file, contained_files, results_file, results_folder, shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,25 +43,123 @@ TIMINGS = "timings.json"
 STATUS = "status.json"
 
 
+# ------------------------------------------------------------------ the files, typed
+
+class _Entry(BaseModel):
+    """What the renderer reads of a results folder's JSON: the types it relies on, other keys allowed."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def _iso_time(value: str | None) -> str | None:
+    if value is not None:
+        dt.datetime.fromisoformat(value)  # ValueError: not a time
+    return value
+
+
+IsoTime = Annotated[str | None, AfterValidator(_iso_time)]
+Seconds = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
+CellIndex = Annotated[int | None, Field(ge=0)]
+
+
+class RunRecord(_Entry):
+    """run.json: a run's provenance and status, written by reportgen.runs (never by the notebook)."""
+
+    status: Literal["ok", "failed", "running"]
+    run_id: str | None = None
+    notebook: str | None = None
+    title: str | None = None
+    cache_key: str | None = None
+    cache_components: dict[str, str] = {}
+    parameters: dict[str, Any] = {}
+    libraries: dict[str, str] = {}
+    timeout_minutes: Seconds = None
+    started: IsoTime = None
+    finished: IsoTime = None
+    seconds: Seconds = None
+    python: str | None = None
+    platform: str | None = None
+    device: dict[str, str | int | list[str] | None] | str | None = None
+    git_commit: str | None = None
+    error_summary: str = ""
+    error_tail: str = ""
+    failed_cell: CellIndex = None
+    failed_cell_number: CellIndex = None
+
+
+class FigureEntry(_Entry):
+    file: str
+    caption: str = ""
+
+
+class RecordEntry(_Entry):
+    kind: str
+    name: str = ""
+    stage: str | None = None
+    file: str | None = None
+    caption: str = ""
+    value: Annotated[float | None, Field(allow_inf_nan=False)] = None
+    group: str | None = None
+
+
+class Timing(_Entry):
+    stage: str
+    seconds: Seconds = None
+
+
+FIGURES_TYPE = TypeAdapter(dict[str, FigureEntry])
+RECORDS_TYPE = TypeAdapter(list[RecordEntry])
+TIMINGS_TYPE = TypeAdapter(list[Timing])
+
+
+def read_json(folder: Path, path: Path, schema: TypeAdapter | type[BaseModel] | None = None) -> Any:
+    """One JSON file of a results folder (checked to lie inside it), typed by `schema` where given;
+    CorruptResults naming the file when it cannot be read or does not fit."""
+    name = Path(path).relative_to(folder).as_posix()
+    contained_file(folder, path)
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise CorruptResults(folder, f"{name} is unreadable: {shown(str(exc))}") from None
+    if schema is None:
+        return value
+    try:
+        if isinstance(schema, TypeAdapter):
+            return schema.validate_python(value)
+        return schema.model_validate(value)
+    except ValidationError as exc:
+        raise CorruptResults(folder, f"{name} does not fit the results contract: {_type_problems(exc)}") from None
+
+
+def _type_problems(exc: ValidationError) -> str:
+    problems = [f"'{'.'.join(map(str, err['loc'])) or '(top level)'}': {err['msg']}" for err in exc.errors()[:3]]
+    more = len(exc.errors()) - len(problems)
+    return "; ".join(problems) + (f" (and {more} more)" if more > 0 else "")
+
+
 def read_run_json(folder: Path) -> dict | None:
     """A results folder's run record, or None when there is no such folder.
 
-    Raises CorruptResults when run.json cannot be read, or a successful run lacks its notebook:
-    a damaged folder must not pass for a new run (re-executed) nor for results (shown).
+    Raises CorruptResults when run.json cannot be read or its fields have the wrong types, a
+    successful run lacks its notebook, or either is a link leading out of the folder: a damaged
+    folder must not pass for a new run (re-executed), for fresh results nor for results (shown).
     """
-    path = Path(folder) / RUN_RECORD
-    if not Path(folder).exists():
+    folder = Path(folder)
+    if not folder.exists() and not folder.is_symlink():
         return None
-    if not path.exists():
+    results_folder(folder, folder.parent)
+    path = folder / RUN_RECORD
+    if not path.exists() and not path.is_symlink():
         raise CorruptResults(folder, f"{RUN_RECORD} is missing")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorruptResults(folder, f"{RUN_RECORD} is unreadable: {exc}") from None
+    record = read_json(folder, path)
     if not isinstance(record, dict) or "status" not in record:
         raise CorruptResults(folder, f"{RUN_RECORD} is not a run record (no 'status')")
-    if record["status"] == "ok" and not (Path(folder) / NOTEBOOK).is_file():
-        raise CorruptResults(folder, f"{NOTEBOOK} is missing")
+    read_json(folder, path, RunRecord)  # the types the renderer relies on; the record stays as written
+    if record["status"] == "ok":
+        notebook = folder / NOTEBOOK
+        if not notebook.exists() and not notebook.is_symlink():
+            raise CorruptResults(folder, f"{NOTEBOOK} is missing")
+        contained_file(folder, notebook)
     return record
 
 
@@ -158,3 +260,60 @@ class RunResults:
 
     def figure(self, name: str) -> Figure | None:
         return self.figures.get(name)
+
+
+# ------------------------------------------------------------------ a folder, read safely
+
+RESERVED_JSON = {Path(name).stem for name in (RUN_RECORD, FIGURE_INDEX, TIMINGS, STATUS, RECORDS)}
+
+
+@dataclass
+class FolderContents:
+    """Every file of a successful results folder the renderer reads, each checked to lie inside it
+    (links included) and each JSON file typed: what harvest builds the page objects from."""
+
+    facts: dict[str, Any] = field(default_factory=dict)  # <name>.json -> its value
+    tables: dict[str, Path] = field(default_factory=dict)  # <name>.csv
+    figures: dict[str, Figure] = field(default_factory=dict)  # figures.json, files that exist
+    records: list[Record] | None = None  # records.json in order (None: results made before it existed)
+    arrays: dict[str, Path] = field(default_factory=dict)  # <name>.npz, drawn at render time
+    timings: list[dict] = field(default_factory=list)
+    notebook: Path | None = None
+
+
+def read_folder(folder: Path) -> FolderContents:
+    """Read a successful results folder's files; CorruptResults naming the file when one is unreadable,
+    of the wrong type, or resolves outside the folder (a link, '..', an absolute path)."""
+    folder = Path(folder)
+    contents = FolderContents(notebook=contained_file(folder, folder / NOTEBOOK))
+    for path in contained_files(folder, "*.json"):
+        if path.stem not in RESERVED_JSON:
+            contents.facts[path.stem] = read_json(folder, path)
+    contents.tables = {path.stem: path for path in contained_files(folder, "*.csv")}
+    contents.arrays = {path.stem: path for path in contained_files(folder, "*.npz")}
+    if _present(folder / FIGURE_INDEX):
+        for name, entry in read_json(folder, folder / FIGURE_INDEX, FIGURES_TYPE).items():
+            path = results_file(folder, entry.file, FIGURE_INDEX)
+            if _present(path):
+                contents.figures[name] = Figure(name, contained_file(folder, path), entry.caption)
+    if _present(folder / TIMINGS):
+        contents.timings = [t.model_dump() for t in read_json(folder, folder / TIMINGS, TIMINGS_TYPE)]
+    if _present(folder / RECORDS):
+        contents.records = [record for entry in read_json(folder, folder / RECORDS, RECORDS_TYPE)
+                            if (record := _record(folder, entry)) is not None]
+    return contents
+
+
+def _present(path: Path) -> bool:
+    """Whether a file is there (a dangling link counts: it is checked, and refused, not skipped)."""
+    return path.exists() or path.is_symlink()
+
+
+def _record(folder: Path, entry: RecordEntry) -> Record | None:
+    if entry.kind == "metric":
+        return Record("metric", entry.name, entry.stage, metric=Metric(entry.name, entry.value, entry.group, entry.stage))
+    if entry.kind in ("figure", "table") and entry.file is not None:
+        path = results_file(folder, entry.file, RECORDS)
+        if _present(path):
+            return Record(entry.kind, entry.name, entry.stage, entry.caption, contained_file(folder, path))
+    return None

@@ -13,6 +13,10 @@ people's work. What crosses from a portfolio onto a page passes here:
 from __future__ import annotations
 
 import re
+import reprlib
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from reportgen.errors import ConfigError, CorruptResults
 
 # ------------------------------------------------------------------ HTML from notebooks
 
@@ -105,3 +109,142 @@ def sanitize_svg(svg: bytes) -> bytes | None:
     if root.tag.rsplit("}", 1)[-1].lower() != "svg":
         return None
     return ElementTree.tostring(root, encoding="utf-8")
+
+
+# ------------------------------------------------------------------ messages
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxdict, _SHOWN.maxlist, _SHOWN.maxtuple, _SHOWN.maxset = 2, 4, 4, 4, 4
+_SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlong = 60, 60, 40
+
+
+def shown(value) -> str:
+    """A value as a message repeats it: its repr, bounded however large or deeply nested it is."""
+    return _SHOWN.repr(value)
+
+
+# ------------------------------------------------------------------ run ids
+
+MAX_ID_LENGTH = 80
+RUN_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+# Folder names reportgen gives a run's other folders; an id ending so would take one of them.
+RESERVED_SUFFIXES = (".failed",)
+# Names Windows refuses for a file or folder, whatever follows the dot (a portfolio is cloned anywhere).
+WINDOWS_DEVICES = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?")
+RUN_ID_RULE = (f"a run id is 1 to {MAX_ID_LENGTH} lower-case letters, digits, '.', '_' and '-', starting with a "
+               f"letter or digit")
+
+
+def run_id_problem(run_id: str) -> str | None:
+    """Why `run_id` cannot name a run (it names a file, a folder and a page), or None when it can.
+
+    Upper case is refused rather than folded: on macOS and Windows `Demo` and `demo` are the same
+    folder, so two runs would share their results."""
+    if not isinstance(run_id, str) or not run_id:
+        return f"is empty; {RUN_ID_RULE}"
+    if len(run_id) > MAX_ID_LENGTH:
+        return f"is {len(run_id)} characters long; {RUN_ID_RULE}"
+    if RUN_ID.fullmatch(run_id.lower()) and run_id != run_id.lower():
+        return (f"has upper-case letters, and macOS and Windows take 'Demo' and 'demo' for the same folder; "
+                f"{RUN_ID_RULE} (rename it {run_id.lower()!r})")
+    if not RUN_ID.fullmatch(run_id):
+        return f"has characters a run id cannot have; {RUN_ID_RULE}"
+    for suffix in RESERVED_SUFFIXES:
+        if run_id.endswith(suffix):
+            return f"ends in {suffix!r}, the name of a run's failed-attempt folder; {RUN_ID_RULE}"
+    if run_id.endswith(".") or WINDOWS_DEVICES.fullmatch(run_id):
+        return f"is not a file name on Windows; {RUN_ID_RULE}"
+    return None
+
+
+def check_run_id(run_id: str, where: str) -> str:
+    """`run_id`, or ConfigError naming `where` (the run file) when it breaks the rule."""
+    problem = run_id_problem(run_id)
+    if problem:
+        raise ConfigError(f"{where}: run id {shown(run_id)} {problem}.")
+    return run_id
+
+
+# ------------------------------------------------------------------ paths written in files
+
+def relative_path_problem(written) -> str | None:
+    """Why `written` (a path read from a file) is not a plain relative path that stays in its folder."""
+    if not isinstance(written, str) or not written.strip():
+        return "is not a path"
+    if "\x00" in written or "\\" in written:
+        return "holds a backslash or a NUL character"
+    if PurePosixPath(written).is_absolute() or PureWindowsPath(written).drive or written.startswith("~"):
+        return "is an absolute path"
+    if ".." in PurePosixPath(written).parts:
+        return "leaves its folder ('..')"
+    return None
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, links followed, lies in `folder` (links followed too)."""
+    resolved, root = Path(path).resolve(), Path(folder).resolve()
+    return resolved == root or root in resolved.parents
+
+
+# ------------------------------------------------------------------ results folders
+
+def results_file(folder: Path, written, source: str) -> Path:
+    """The file that `source` (a file of the results folder, e.g. figures.json) names by `written`,
+    checked to stay inside the folder; CorruptResults naming both otherwise. The file may not exist."""
+    problem = relative_path_problem(written)
+    if problem:
+        raise CorruptResults(folder, f"{source} names the file {shown(written)}, which {problem}")
+    path = Path(folder) / written
+    if not inside(path, folder):
+        raise CorruptResults(folder, f"{source} names {shown(written)}, which is a link leading out of the folder")
+    return path
+
+
+def contained_file(folder: Path, path: Path) -> Path:
+    """`path`, a file found in a results folder, checked: a regular file whose links stay inside it."""
+    name = Path(path).relative_to(folder).as_posix() if Path(path).is_relative_to(folder) else str(path)
+    if not inside(path, folder):
+        raise CorruptResults(folder, f"{name} is a link leading out of the folder")
+    if not Path(path).is_file():
+        raise CorruptResults(folder, f"{name} is not a regular file")
+    return Path(path)
+
+
+def contained_files(folder: Path, pattern: str) -> list[Path]:
+    """The files of a results folder matching `pattern` (e.g. '*.json'), each checked by `contained_file`."""
+    return [contained_file(folder, path) for path in sorted(Path(folder).glob(pattern))]
+
+
+def results_folder(folder: Path, results_dir: Path) -> Path:
+    """A run's results folder, checked to be a folder of `results_dir` itself, not a link elsewhere."""
+    folder = Path(folder)
+    if folder.is_symlink() or Path(folder).resolve().parent != Path(results_dir).resolve():
+        raise CorruptResults(folder, "the folder is a link; a results folder must be a real folder "
+                                     "of experiments/results")
+    if not folder.is_dir():
+        raise CorruptResults(folder, "it is not a folder")
+    return folder
+
+
+# ------------------------------------------------------------------ notebooks of run files
+
+def notebook_name_problem(name) -> str | None:
+    """Why `name` (a run file's `notebook:`) does not name a notebook under experiments/, or None.
+
+    Written without '.ipynb', relative to experiments/; sub-folders are allowed (`week2/cnn`)."""
+    problem = relative_path_problem(name)
+    if problem:
+        return problem.replace("its folder", "experiments/")
+    if any(part.startswith(".") for part in PurePosixPath(name).parts):
+        return "names a hidden file or folder"
+    return None
+
+
+def notebook_file(experiments: Path, name: str, where: str) -> Path:
+    """experiments/<name>.ipynb, checked to be a file whose links stay under experiments/; ConfigError
+    naming `where` (the run file) and the field otherwise."""
+    path = Path(experiments) / f"{name}.ipynb"
+    if not inside(path, experiments):
+        raise ConfigError(f"{where}: field 'notebook': {shown(name)} is a link leading out of experiments/; "
+                          f"a run's notebook is a file under experiments/.")
+    return path

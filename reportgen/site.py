@@ -11,7 +11,7 @@ import logging
 import subprocess
 import sys
 
-from reportgen.errors import BuildFailed
+from reportgen.errors import BuildFailed, ReportgenError
 from reportgen.project import Project
 
 
@@ -58,8 +58,22 @@ def build(project: Project) -> None:
         try:
             mkdocs_build(load_config(str(project.mkdocs_yml), strict=True))
         except MkDocsException as exc:
+            reportgen_error = _reportgen_cause(exc)
+            if reportgen_error is not None:  # a corrupt results folder, found while the plugin made the pages
+                raise reportgen_error from None
             details = "\n".join(warnings) or str(exc)
             raise BuildFailed(f"mkdocs build --strict failed ({exc}):\n{details}") from None
+
+
+def _reportgen_cause(exc: BaseException) -> ReportgenError | None:
+    """The reportgen error behind a failed build (the plugin's PluginError, wrapped by MkDocs' Abort)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, ReportgenError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def publish(project: Project) -> None:

@@ -8,9 +8,8 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from reportgen.harvest import _records
 from reportgen.record import Recorder
-from reportgen.results import RunResults
+from reportgen.results import read_folder
 
 matplotlib.use("Agg")
 
@@ -33,7 +32,8 @@ def test_records_keep_order_stage_and_group(tmp_path):
         ("figure", "curvas", "Entrenamiento", None), ("table", "historia", "Detalle", None),
         ("metric", "accuracy", "Entrenamiento", "baseline"), ("metric", "accuracy", "Entrenamiento", "avanzado"),
         ("metric", "loss", None, None)]
-    records = _records(tmp_path, RunResults(id="x", config=None, status="ok"))
+    (tmp_path / "notebook.ipynb").write_text("{}")  # read_folder reads a successful run's folder
+    records = read_folder(tmp_path).records
     assert [r.metric.key for r in records if r.metric] == ["accuracy · baseline", "accuracy · avanzado", "loss"]
     assert records[0].path == tmp_path / "figures" / "curvas.png"
 

@@ -37,7 +37,7 @@ from reportgen.render.explanations import explanations_view
 from reportgen.render.fragments import Fragments, inline
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
 from reportgen.render.strings import strings
-from reportgen.safe import sanitize_html
+from reportgen.safe import contained_file, sanitize_html
 
 STUDENT_FILE = "reflexion.md"
 FAILED_NOTEBOOK = "notebook-fallido"  # the failed attempt's notebook page (and download)
@@ -54,9 +54,15 @@ def md_text(value) -> str:
     return text.replace("\n", " ")
 
 
+CODE_SPECIALS = re.compile(r"[\\`*_{}\[\]()#+\-.!|~>:$^=]")
+
+
 def code(value) -> str:
-    """Inline code for a user- or dataset-derived string: HTML-escaped, never Markdown."""
-    return f"<code>{html.escape(str(value), quote=False)}</code>"
+    """Inline code for a user- or dataset-derived string: HTML-escaped, never Markdown. Markdown still
+    reads the text inside raw `<code>` (a link, an attribute list would form there): every character
+    it could take for syntax is written as a character reference, which it leaves alone."""
+    text = html.escape(str(value), quote=False)
+    return "<code>" + CODE_SPECIALS.sub(lambda m: f"&#{ord(m.group())};", text).replace("\n", " ") + "</code>"
 
 
 # Number filters: the template's `language` decides the decimal mark (render/numbers.py).
@@ -280,7 +286,8 @@ class Renderer:
     def _downloads(self, run: RunResults, folder: str) -> list[SiteFile]:
         sources = list(run.tables.values())
         sources += [run.folder / f"{name}.json" for name in ("metrics", "run")]
-        return [SiteFile(f"{folder}/datos/{path.name}", source=path) for path in sources if path.exists()]
+        return [SiteFile(f"{folder}/datos/{path.name}", source=contained_file(run.folder, path))
+                for path in sources if path.exists() or path.is_symlink()]
 
     # -------------------------------------------------------------- reflection
 

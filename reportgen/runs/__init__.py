@@ -21,7 +21,8 @@ from reportgen.errors import ConfigError
 from reportgen.project import Project
 from reportgen.runs.config import RunFile, check_against_notebook, load_run_file
 from reportgen.runs.imported import check_run_file as check_imported
-from reportgen.runs.matrix import Variant, expand, label
+from reportgen.runs.matrix import Variant, expand, label, matrix_limit
+from reportgen.safe import check_run_id, run_id_problem, shown
 
 
 @dataclass
@@ -35,25 +36,33 @@ class Run:
     matrix: dict[str, Any] = field(default_factory=dict)  # this run's matrix values: dotted path -> value
 
 
-def discover(project: Project, run_ids: list[str] | None = None, *, check_notebooks: bool = True) -> list[Run]:
+def discover(project: Project, run_ids: list[str] | None = None, *, check_notebooks: bool = True,
+             large_matrix: bool = False) -> list[Run]:
     """Load and validate run files, expand their matrices; all problems are reported together,
     before anything runs. `run_ids` selects run files (all their runs) or single runs of a matrix.
     `check_notebooks=False` skips the check of parameters against each notebook (papermill's
-    inspection): rendering committed results needs neither it nor the practice's libraries."""
+    inspection): rendering committed results needs neither it nor the practice's libraries.
+    A matrix of more than MAX_COMBINATIONS runs is refused unless `large_matrix` (or its variable)."""
     problems: list[str] = []
-    paths = _run_files(project, run_ids, problems) if run_ids else sorted(project.runs_dir.glob("*.yaml"))
+    paths = _run_files(project, run_ids, problems) if run_ids else run_files(project)
     runs = []
     for path in paths:
         try:
+            check_run_id(path.stem, str(path))  # the id names the results folder: checked before anything reads it
             config = load_run_file(path, notebooks_dir=project.experiments if check_notebooks else None)
             problems += check_imported(path, config)  # an imported run takes no parameters nor matrix
-            variants = expand(path, config)
+            variants = expand(path, config, matrix_limit(large_matrix))
             if config.matrix and check_notebooks:  # each combination is checked against the notebook like a run file
                 variants = [_checked_variant(v, project, path) for v in variants]
         except ConfigError as exc:
             problems.append(str(exc).replace(str(project.root) + os.sep, ""))
             continue
         group = path.stem if config.matrix else None
+        for variant in variants if config.matrix else []:
+            if problem := run_id_problem(variant.id):
+                problems.append(f"{_shown_path(project, path)}: field 'matrix': the run id {variant.id!r} of the "
+                                f"combination {label(variant.values)} {problem}; shorten the file's name.")
+                break
         runs += [Run(v.id, path, v.config, group, v.values) for v in variants]
     problems += _duplicate_ids(runs)
     if run_ids and not problems:
@@ -61,6 +70,16 @@ def discover(project: Project, run_ids: list[str] | None = None, *, check_notebo
     if problems:
         raise ConfigError("\n".join(problems))
     return runs
+
+
+def run_files(project: Project) -> list[Path]:
+    """Every run file: `experiments/runs/*.yaml` (also hidden names such as `..yaml`, which are refused
+    by the id rule rather than skipped unseen)."""
+    return sorted(path for path in project.runs_dir.glob("*.yaml") if path.is_file() or path.is_symlink())
+
+
+def _shown_path(project: Project, path: Path) -> str:
+    return str(path).replace(str(project.root) + os.sep, "")
 
 
 def _checked_variant(variant: Variant, project: Project, path: Path) -> Variant:
@@ -76,15 +95,15 @@ def _checked_variant(variant: Variant, project: Project, path: Path) -> Variant:
 def _run_files(project: Project, run_ids: list[str], problems: list[str]) -> list[Path]:
     """The run files that hold the requested runs: `<id>.yaml`, or the matrix file `<stem>.yaml`
     whose runs are named `<stem>-...`."""
-    available = sorted(project.runs_dir.glob("*.yaml"))
+    available = run_files(project)
     paths = []
     for run_id in run_ids:
         holders = [p for p in available if p.stem == run_id] or \
                   [p for p in available if run_id.startswith(p.stem + "-")]
         if not holders:
             names = ", ".join(p.stem for p in available) or "none"
-            problems.append(f"{project.run_file(run_id).relative_to(project.root)}: no such run; "
-                            f"available runs: {names}.")
+            where = project.run_file(run_id).relative_to(project.root) if not run_id_problem(run_id) else shown(run_id)
+            problems.append(f"{where}: no such run; available runs: {names}.")
         paths += [p for p in holders if p not in paths]
     return paths
 
@@ -94,8 +113,10 @@ def _select(runs: list[Run], run_ids: list[str], problems: list[str]) -> list[Ru
     known = {run.id for run in runs} | {run.path.stem for run in runs}
     for run_id in run_ids:
         if run_id not in known:
-            problems.append(f"{run_id}: no such run; the matrices give: "
-                            + ", ".join(run.id for run in runs if run.group) + ".")
+            given = [run.id for run in runs if run.group]
+            where = run_id if not run_id_problem(run_id) else shown(run_id)
+            problems.append(f"{where}: no such run; the matrices give: " + ", ".join(given[:20])
+                            + (f" and {len(given) - 20} more" if len(given) > 20 else "") + ".")
     return selected
 
 

@@ -7,6 +7,7 @@ and wording are not part of it: changing them re-renders, never re-trains.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -92,6 +93,12 @@ def run_library_versions(run: "Run") -> dict[str, str]:
 
 def library_versions() -> dict[str, str]:
     """Installed versions of every library any run may use."""
+    return dict(_installed_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> dict[str, str]:
+    """Read once per process: reading a package's metadata costs milliseconds, and `status` asks per run."""
     versions = {}
     for name in RESULT_LIBRARIES:
         try:

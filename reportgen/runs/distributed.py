@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from reportgen.errors import ConfigError, ReportgenError, RunFailed
+from reportgen.errors import ConfigError, MissingDependency, ReportgenError, RunFailed
 from reportgen.project import Project
 from reportgen.record import write_json
 from reportgen.results import RUN_RECORD, read_run_json
 from reportgen.runs.cache import package_code_hash
-from reportgen.runs.execution import ensure_kernel, execute_in, place, run_record, staging_dir
+from reportgen.runs.execution import Outcome, ensure_kernel, execute_in, place, run_record, staging_dir
+from reportgen.safe import shown
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -80,7 +81,7 @@ def execute_task(task: RunTask) -> bytes:
     with tempfile.TemporaryDirectory(prefix="reportgen-task-") as tmp:
         root = Path(tmp)  # laid out like a project, so scrubbed paths read as a serial run's
         notebook = root / "experiments" / f"{task.notebook_name}.ipynb"
-        notebook.parent.mkdir()
+        notebook.parent.mkdir(parents=True)  # a notebook in a sub-folder of experiments/
         notebook.write_bytes(task.notebook)
         folder = root / "results"
         folder.mkdir()
@@ -141,10 +142,11 @@ class DaskExecutor:
     started: dict[str, float] = field(default_factory=dict)  # run id -> when its last attempt started
     attempts: dict[str, int] = field(default_factory=dict)
 
-    def __call__(self, project: Project, runs: list["Run"],
-                 components: dict[str, dict] | None = None) -> dict[str, str]:
-        """Execute `runs` (the caller holds the results lock); returns run id -> 'ok' | 'failed: ...'.
-        `components`: each run's cache-key parts where the caller has just computed them."""
+    def __call__(self, project: Project, runs: list["Run"], components: dict[str, dict] | None = None,
+                 guard=None) -> dict[str, Outcome]:
+        """Execute `runs` (the caller holds the results lock); returns run id -> Outcome.
+        `components`: each run's cache-key parts where the caller has just computed them; `guard`
+        (runs.guard): the other runs' results, checked before each run's results are placed."""
         from distributed import as_completed
 
         ensure_kernel()  # registered once here, not raced by the local workers
@@ -158,16 +160,14 @@ class DaskExecutor:
             outcomes = {}
             for future in as_completed(submitted):
                 run, record = submitted[future]
-                outcomes[run.id] = self._receive(project, run.id, record, future)
+                outcomes[run.id] = self._receive(project, run.id, record, future, guard)
         return {run.id: outcomes[run.id] for run in runs}
 
     @contextlib.contextmanager
     def _client(self) -> Iterator["Client"]:
-        try:
-            import dask
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise ConfigError("--workers and --scheduler need Dask: pip install 'reportgen[dask]'") from None
+        import dask
+        from distributed import Client, LocalCluster
+
         logging.getLogger("distributed").setLevel(logging.WARNING)  # one line per run, not Dask's chatter
         if self.scheduler:
             try:
@@ -211,7 +211,7 @@ class DaskExecutor:
         self.started[run_id] = time.perf_counter()
         log.info("%s: started on %s%s", run_id, message["worker"], f" (attempt {attempt})" if attempt > 1 else "")
 
-    def _receive(self, project: Project, run_id: str, record: dict, future: "Future") -> str:
+    def _receive(self, project: Project, run_id: str, record: dict, future: "Future", guard=None) -> Outcome:
         """Place a finished task's results; a task that raised is recorded as a failed attempt."""
         elapsed = time.perf_counter() - self.started.get(run_id, time.perf_counter())
         staging = staging_dir(project, run_id)
@@ -221,12 +221,12 @@ class DaskExecutor:
                 check_results(staging, record)
             except Exception as exc:  # noqa: BLE001 - a died worker, a refusal, a bad archive: all fail the run
                 _record_failure(staging, record, _describe(exc))
-            place(project, run_id, staging)
+            place(project, run_id, staging, guard=guard)
         except RunFailed as exc:
             log.error("%s: FAILED after %.0f s: %s", run_id, elapsed, exc)
-            return f"failed: {exc}"
+            return Outcome.FAILED
         log.info("%s: done in %.0f s", run_id, elapsed)
-        return "ok"
+        return Outcome.OK
 
 
 def _record_failure(staging: Path, record: dict, message: str) -> None:
@@ -259,10 +259,46 @@ def local_gpus() -> tuple[str, ...]:
     return tuple(str(index) for index in range(count)) if listing.returncode == 0 else ()
 
 
+SCHEDULER_PROTOCOLS = ("tcp", "tls", "ws", "wss", "ucx", "inproc")  # Dask's comm protocols
+
+
+def scheduler_address(address: str) -> str:
+    """A Dask scheduler address (`tcp://HOST:PORT`, or `HOST:PORT` for tcp), checked before anything
+    starts; ConfigError naming --scheduler otherwise."""
+    from urllib.parse import urlsplit
+
+    written = address.strip()
+    full = written if "://" in written else f"tcp://{written}"
+    problem = None
+    try:
+        parts = urlsplit(full)
+        port = parts.port
+    except ValueError as exc:  # a port that is not a number in range
+        parts, port, problem = None, None, str(exc)
+    if problem is None and parts.scheme not in SCHEDULER_PROTOCOLS:
+        problem = f"unknown protocol {parts.scheme!r}; Dask speaks {', '.join(SCHEDULER_PROTOCOLS)}"
+    elif problem is None and parts.scheme != "inproc" and (
+            not parts.hostname or any(c.isspace() for c in written) or parts.path not in ("", "/")
+            or parts.query or parts.fragment or parts.username):
+        problem = "expected HOST:PORT after the protocol"
+    elif problem is None and parts.scheme != "inproc" and port is None:
+        problem = "no port (a Dask scheduler listens on 8786 by default: tcp://HOST:8786)"
+    if problem:
+        raise ConfigError(f"--scheduler (or REPORTGEN_SCHEDULER) {shown(address)}: not a Dask scheduler address: "
+                          f"{problem}. Write it as tcp://HOST:PORT.")
+    return full
+
+
 def executor_from(workers: int | None, scheduler: str | None) -> DaskExecutor | None:
-    """The executor a command line asked for: a scheduler address wins over a local cluster; None: serial."""
+    """The executor a command line asked for: a scheduler address wins over a local cluster; None: serial.
+    Checked here, before the results lock is taken: the address, and that Dask is installed."""
+    if not scheduler and not workers:
+        return None
     if scheduler:
-        return DaskExecutor(scheduler=scheduler)
-    if workers:
-        return DaskExecutor(workers=workers)
-    return None
+        scheduler = scheduler_address(scheduler)
+    import importlib.util
+
+    missing = [name for name in ("dask", "distributed") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MissingDependency("--workers and --scheduler need Dask", missing, "pip install 'reportgen[dask]'")
+    return DaskExecutor(scheduler=scheduler) if scheduler else DaskExecutor(workers=workers)

@@ -1,13 +1,16 @@
 """Execute one run's notebook with papermill in a staging folder; keep earlier results safe.
 
 Only a successful execution is moved into `experiments/results/<run-id>/`. A failed attempt
-is kept in `experiments/results/<run-id>.failed/` for inspection and shown on the site.
+is kept in `experiments/results/<run-id>.failed/` for inspection and shown on the site. A run is
+successful only when every cell ran: a cell that stopped the notebook (`sys.exit()`, any code) fails
+it. Before results are placed, the other runs' results are checked unchanged (`runs.guard`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 import json
 import logging
 import os
@@ -19,13 +22,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportgen.errors import RunFailed
+from reportgen.errors import EXIT_CORRUPT, EXIT_FAILED, EXIT_OK, CorruptResults, RunFailed
 from reportgen.project import Project
 from reportgen.read import expected_errors_only
 from reportgen.record import RESULTS_DIR_VARIABLE, write_json
 from reportgen.results import NOTEBOOK, RUN_RECORD, STATUS, TIMINGS, read_run_json
 from reportgen.runs.cache import (cache_components, cache_key, library_versions, machine_id, notebook_parameters,
                                   run_library_versions, state_of)
+from reportgen.runs.guard import ResultsGuard
 from reportgen.runs.lock import results_lock
 from reportgen.runs.paths import injected_paths
 from reportgen.scrub import Scrubber
@@ -36,6 +40,20 @@ if TYPE_CHECKING:
 log = logging.getLogger("reportgen")
 
 KERNEL_NAME = "reportgen"
+
+
+class Outcome(str, enum.Enum):
+    """What `execute_stale` did with a run."""
+
+    CACHED = "cached"  # fresh: not executed
+    OK = "ok"  # executed; its results replaced the previous ones
+    FAILED = "failed"  # executed and failed: the last good results are kept
+    CORRUPT = "corrupt"  # its results folder is damaged: left alone, not executed
+    IMPORTED = "imported"  # executed elsewhere (`reportgen import`): never executed here
+
+    @property
+    def exit_code(self) -> int:
+        return {Outcome.FAILED: EXIT_FAILED, Outcome.CORRUPT: EXIT_CORRUPT}.get(self, EXIT_OK)
 
 
 # -------------------------------------------------------------------- provenance
@@ -195,6 +213,28 @@ def _failure_details(notebook: Path) -> tuple[int | None, int | None, str]:
     return None, None, ""
 
 
+def _unfinished_cell(notebook: Path) -> tuple[int | None, int | None, str]:
+    """A cell papermill left failed or pending though it raised nothing: the notebook was stopped
+    (`sys.exit()`, `raise SystemExit`, any code), so the cells after it never ran."""
+    cell, number, summary = _failure_details(notebook)
+    if cell is not None:
+        return cell, number, f"{summary} (a cell stopped the notebook; the cells after it never ran)"
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    except (OSError, json.JSONDecodeError, KeyError):
+        return None, None, "the executed notebook is unreadable"
+    number = 0
+    for index, cell in enumerate(cells):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if PAPERMILL_CELL_TAGS.isdisjoint(tags):
+            number += 1
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        if cell.get("cell_type") == "code" and status not in (None, "completed") \
+                and "raises-exception" not in tags:
+            return index, number, f"cell {number} did not finish (papermill: {status}); the notebook was stopped"
+    return None, None, ""
+
+
 def _timeout_summary(record: dict) -> str:
     return (f"a cell ran longer than the run's time limit (timeout_minutes: {record['timeout_minutes']:g}) "
             f"and was stopped; raise timeout_minutes in the run file if it needs longer")
@@ -271,8 +311,12 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
         status_path = folder / STATUS
         if status_path.exists():  # the notebook can report a failure it caught (e.g. NaN loss)
             status = json.loads(status_path.read_text(encoding="utf-8"))
+            if not isinstance(status, dict):
+                raise RunFailed(f"{STATUS} written by the notebook is not a mapping")
             if status.get("status", "ok") != "ok":
-                raise RunFailed(status.get("message", status["status"]))
+                raise RunFailed(str(status.get("message", status["status"])))
+        if _unfinished_cell(output)[0] is not None:  # papermill ran to the end of a notebook stopped early
+            raise RunFailed(_unfinished_cell(output)[2])
     except KeyboardInterrupt:
         raise  # the caller removes the folder: an interrupted run leaves nothing taken for complete
     except BaseException as exc:  # noqa: BLE001 - whatever stopped the notebook, the run failed
@@ -284,7 +328,7 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
     record["seconds"] = round(time.perf_counter() - start, 1)
     record["status"] = "ok"
     if error is not None:
-        cell, number, summary = _failure_details(output)
+        cell, number, summary = _unfinished_cell(output) if isinstance(error, RunFailed) else _failure_details(output)
         if isinstance(error, TimeoutError):  # nbclient's CellTimeoutError: a hung or too slow cell
             summary = _timeout_summary(record)  # the notebook shows the interrupted cell (KeyboardInterrupt)
         record.update(status="failed", failed_cell=cell, failed_cell_number=number, error_summary=summary or f"{type(error).__name__}: {error}",
@@ -296,26 +340,48 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
     return record
 
 
-def place(project: Project, run_id: str, folder: Path, summary: str | None = None) -> dict:
+def place(project: Project, run_id: str, folder: Path, summary: str | None = None,
+          guard: ResultsGuard | None = None) -> dict:
     """Move an executed run's folder into place (the caller holds the results lock).
 
     A success replaces the previous results and clears the last failure; a failure goes to
     `<run-id>.failed/` and raises RunFailed (with `summary`, the unscrubbed error, where known),
-    leaving the last good results as they were.
+    leaving the last good results as they were. With `guard`, the results folders are first checked
+    unchanged since it last looked: a change is restored and fails the run.
     """
-    record = read_run_json(folder) or {}
-    if record.get("status") == "ok":
-        _replace_folder(folder, project.results(run_id))
-        shutil.rmtree(project.failed_results(run_id), ignore_errors=True)
-        return record
-    _replace_folder(folder, project.failed_results(run_id))
+    try:
+        record = read_run_json(folder) or {}
+    except CorruptResults as exc:  # what the notebook left in its own folder is no run record
+        record = _failed(folder, {}, f"the run's results folder is unusable: {exc}")
+    damaged = guard.restore() if guard is not None else []
+    if damaged:
+        summary = (f"the notebook changed results that are not its own ({'; '.join(damaged)}); they were "
+                   f"restored from the copy taken before it ran, and the run counts as failed")
+        record = _failed(folder, record, summary)
+    try:
+        if record.get("status") == "ok":
+            _replace_folder(folder, project.results(run_id))
+            shutil.rmtree(project.failed_results(run_id), ignore_errors=True)
+            return record
+        _replace_folder(folder, project.failed_results(run_id))
+    finally:
+        if guard is not None:
+            guard.refresh(run_id, project.failed_results(run_id).name)
     # The terminal gets the real paths; only what is published is scrubbed.
     raise RunFailed(f"{summary or record.get('error_summary', 'the run left no run record')} "
                     f"(see {project.failed_results(run_id) / 'notebook.log'})")
 
 
+def _failed(folder: Path, record: dict, summary: str) -> dict:
+    """Rewrite `folder`'s run.json as a failed attempt with `summary` (its notebook and log kept)."""
+    record = {**record, "status": "failed", "error_summary": summary, "error_tail": summary,
+              "finished": record.get("finished") or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    write_json(folder / RUN_RECORD, record)
+    return record
+
+
 def execute(project: Project, run: "Run", components: dict[str, str] | None = None,
-            progress: bool = True) -> dict:
+            progress: bool = True, guard: ResultsGuard | None = None) -> dict:
     """Execute one run's notebook here; on success its results replace the previous ones.
 
     Returns the run record (the content of run.json). Raises RunFailed on failure, after
@@ -327,10 +393,12 @@ def execute(project: Project, run: "Run", components: dict[str, str] | None = No
     try:
         executed = execute_in(staging, project.notebook(run.config.notebook), record,
                               {"KERAS_BACKEND": run.config.backend}, project.root, progress)
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, or a bug: nothing half-made is left, the last good results stay
         shutil.rmtree(staging, ignore_errors=True)
+        if guard is not None:
+            guard.restore()
         raise
-    return place(project, run.id, staging, summary=executed.get("error_summary"))
+    return place(project, run.id, staging, summary=executed.get("error_summary"), guard=guard)
 
 
 def _tail(text: str, lines: int) -> str:
@@ -338,13 +406,13 @@ def _tail(text: str, lines: int) -> str:
 
 
 def execute_stale(project: Project, runs: list["Run"], force: bool = False, progress: bool = True,
-                  executor=None) -> dict[str, str]:
-    """Execute every run that is not fresh (all with `force`); returns run id -> outcome.
+                  executor=None) -> dict[str, Outcome]:
+    """Execute every run that is not fresh (all with `force`); returns run id -> Outcome.
 
-    Outcomes: 'cached', 'ok', 'failed: <summary>' or 'corrupt: <message>' (a damaged results folder
-    is left alone unless forced). A failure does not stop the other runs. `executor` (e.g.
-    `runs.distributed.DaskExecutor`) executes the stale runs elsewhere and concurrently; without it
-    they execute here, one after another.
+    A damaged results folder is left alone unless forced (CORRUPT); a failure does not stop the other
+    runs. `executor` (e.g. `runs.distributed.DaskExecutor`) executes the stale runs elsewhere and
+    concurrently; without it they execute here, one after another. Either way, the other runs'
+    results are checked unchanged before each run's results are placed (`runs.guard`).
     """
     outcomes = {}
     with results_lock(project):
@@ -355,37 +423,38 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False, prog
             if state.state in ("imported", "corrupt") and run.config.executed == "elsewhere":
                 (log.info if state.state == "imported" else log.error)(
                     "%s: imported (%s); never executed here, even with --force", run.id, state.reason)
-                outcomes[run.id] = "imported" if state.state == "imported" else f"corrupt: {state.reason}"
+                outcomes[run.id] = Outcome.IMPORTED if state.state == "imported" else Outcome.CORRUPT
                 continue
             if state.state == "corrupt" and not force:
                 log.error("%s: %s", run.id, state.reason)
-                outcomes[run.id] = f"corrupt: {state.reason}"
+                outcomes[run.id] = Outcome.CORRUPT
                 continue
             if state.state == "fresh" and not force:
                 log.info("%s: fresh, not executed (--force executes it again)", run.id)
-                outcomes[run.id] = "cached"
+                outcomes[run.id] = Outcome.CACHED
                 continue
             log.info("%s: executing %s.ipynb (%s)", run.id, run.config.notebook, state.reason)
             stale.append(run)
             components[run.id] = state.components
         if stale:
-            outcomes.update(executor(project, stale, components) if executor
-                            else _execute_here(project, stale, components, progress))
+            with ResultsGuard(project) as guard:
+                outcomes.update(executor(project, stale, components, guard=guard) if executor
+                                else _execute_here(project, stale, components, progress, guard))
     return {run.id: outcomes[run.id] for run in runs}
 
 
 def _execute_here(project: Project, runs: list["Run"], components: dict[str, dict],
-                  progress: bool) -> dict[str, str]:
+                  progress: bool, guard: ResultsGuard | None = None) -> dict[str, Outcome]:
     outcomes = {}
     for run in runs:
         log.info("%s: started here", run.id)
         started = time.perf_counter()
         try:
-            execute(project, run, components.get(run.id), progress=progress)
+            execute(project, run, components.get(run.id), progress=progress, guard=guard)
         except RunFailed as exc:
             log.error("%s: FAILED after %.0f s: %s", run.id, time.perf_counter() - started, exc)
-            outcomes[run.id] = f"failed: {exc}"
+            outcomes[run.id] = Outcome.FAILED
             continue
         log.info("%s: done in %.0f s", run.id, time.perf_counter() - started)
-        outcomes[run.id] = "ok"
+        outcomes[run.id] = Outcome.OK
     return outcomes

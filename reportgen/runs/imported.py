@@ -27,14 +27,12 @@ from reportgen.errors import ConfigError, CorruptResults
 from reportgen.project import Project
 from reportgen.record import write_json
 from reportgen.results import NOTEBOOK, RUN_RECORD, read_run_json
+from reportgen.safe import check_run_id  # the one rule for run ids
 from reportgen.scrub import Scrubber
 
 log = logging.getLogger("reportgen")
 
 ELSEWHERE = "elsewhere"  # the run file's `executed:` value of an imported run
-# One rule for run ids (issue 20's): lower case, digits, '.', '_', '-'; never a failed attempt's name.
-RUN_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-RESERVED_SUFFIXES = (".failed",)
 MAX_BYTES = 200 * 2**20  # a notebook larger than this is not a download of one
 SHOWN_PROBLEMS = 12  # cells named in a refusal; the rest are counted
 MAX_FIELD = 100  # characters kept of a string from a notebook's metadata
@@ -325,12 +323,6 @@ def run_id_from(path: Path) -> str:
     text = unicodedata.normalize("NFKD", Path(path).stem).encode("ascii", "ignore").decode()
     text = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")
     return text[:80].rstrip("-._") or "importado"
-
-
-def check_run_id(run_id: str, where: str) -> None:
-    if not RUN_ID.match(run_id) or run_id.endswith(RESERVED_SUFFIXES):
-        raise ConfigError(f"{where}: run id {run_id[:100]!r}: use 1 to 80 lower-case letters, digits, '.', '_' "
-                          f"and '-', starting with a letter or digit and not ending in '.failed'")
 
 
 def is_imported(run) -> bool:

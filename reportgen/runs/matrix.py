@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +27,17 @@ from pydantic import ValidationError
 
 from reportgen.errors import ConfigError
 from reportgen.runs.config import RunFile
+from reportgen.safe import run_id_problem
 
 SAFE_WORD = re.compile(r"[A-Za-z0-9_]+(-[A-Za-z0-9_]+)*")  # no dots: "<id>.failed" is a results folder
 MAX_READABLE = 40
+MAX_COMBINATIONS = 256  # runs one matrix may give unless asked for (`--large-matrix`): 10,000 is a typo
+LARGE_MATRIX_VARIABLE = "REPORTGEN_LARGE_MATRIX"  # set by --large-matrix, so the build's plugin agrees
+
+
+def matrix_limit(large_matrix: bool = False) -> int | None:
+    """The most runs one matrix may give: MAX_COMBINATIONS, or no limit when asked for."""
+    return None if large_matrix or os.environ.get(LARGE_MATRIX_VARIABLE) else MAX_COMBINATIONS
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,17 @@ class Variant:
     values: dict[str, Any] = field(default_factory=dict)  # dotted path -> value; empty without matrix
 
 
-def expand(path: Path, config: RunFile) -> list[Variant]:
-    """The runs of one run file: itself without a matrix, one per combination with one."""
+def expand(path: Path, config: RunFile, max_combinations: int | None = MAX_COMBINATIONS) -> list[Variant]:
+    """The runs of one run file: itself without a matrix, one per combination with one; ConfigError
+    when a matrix gives more than `max_combinations` runs (counted before any is made)."""
     if not config.matrix:
         return [Variant(path.stem, config)]
+    count = math.prod(len(values) for values in config.matrix.values())
+    if max_combinations is not None and count > max_combinations:
+        sizes = " x ".join(str(len(values)) for values in config.matrix.values())
+        raise ConfigError(f"{path}: field 'matrix': {sizes} = {count:,} combinations, each a run to execute; "
+                          f"at most {max_combinations} without --large-matrix (python -m reportgen run "
+                          f"--large-matrix ...), so that a typo does not start {count:,} trainings.")
     if hasattr(config.parameters, "model_dump"):  # a schema (the practice): its paths are known
         defaults = config.parameters.model_dump(mode="json")
         for dotted in config.matrix:
@@ -98,7 +115,8 @@ def label(values: dict[str, Any]) -> str:
 def variant_ids(stem: str, combinations: list[dict[str, Any]]) -> list[str]:
     """`<stem>-<values>` where every combination reads well and differs; `<stem>-<hash>` otherwise."""
     readable = [_readable(values) for values in combinations]
-    if None in readable or len(set(readable)) < len(readable):
+    if None in readable or len(set(readable)) < len(readable) or \
+            any(run_id_problem(f"{stem}-{slug}") for slug in readable):
         return [f"{stem}-{_hash(values)}" for values in combinations]
     return [f"{stem}-{slug}" for slug in readable]
 
@@ -123,7 +141,7 @@ def _word(value: Any) -> str | None:
         elif isinstance(item, (int, float)):
             parts.append(repr(item).replace(".", "p"))
         elif isinstance(item, str) and SAFE_WORD.fullmatch(item):
-            parts.append(item)
+            parts.append(item.lower())  # run ids are lower case (one folder on every file system)
         else:
             return None
     return "_".join(parts)

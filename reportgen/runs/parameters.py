@@ -17,7 +17,6 @@ import ast
 import difflib
 import functools
 import importlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from reportgen.errors import ConfigError
+from reportgen.safe import shown
 
 SCHEMA_KEY = "parameters_schema"
 # Names papermill reports when a parameter has no annotation, and the Python types they stand for.
@@ -56,6 +56,7 @@ def _inspect(path: str, _mtime: int) -> NotebookParameters:
 
     if not _has_parameters_cell(path):
         return NotebookParameters({}, {}, _schema(path), has_cell=False)
+    _check_syntax(path)
     papermill_log = logging.getLogger("papermill")
     level = papermill_log.level
     papermill_log.setLevel(logging.WARNING)  # "Input Notebook: ..." is noise here
@@ -82,12 +83,37 @@ def _inspect_as_python(path: str) -> dict:
     return {p.name: p._asdict() for p in _infer_parameters(load_notebook_node(path), "python3", "python")}
 
 
-def _has_parameters_cell(path: str) -> bool:
+def _notebook(path: str):
+    """The notebook as nbformat 4 (older formats upgraded with nbformat's converter, as papermill does)."""
+    import nbformat
+
     try:
-        cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{Path(path).name}: not a readable notebook ({exc})") from None
-    return any("parameters" in cell.get("metadata", {}).get("tags", []) for cell in cells)
+        return nbformat.reads(Path(path).read_text(encoding="utf-8"), as_version=4)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise ConfigError(f"{Path(path).name}: not a readable notebook ({shown(str(exc))})") from None
+
+
+def _parameters_cells(path: str) -> list:
+    return [cell for cell in _notebook(path).cells
+            if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", [])]
+
+
+def _has_parameters_cell(path: str) -> bool:
+    return bool(_parameters_cells(path))
+
+
+def _check_syntax(path: str) -> None:
+    """A parameters cell that is not valid Python fails before anything executes (IPython's magics and
+    shell escapes allowed, as the kernel would read them)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    for cell in _parameters_cells(path):
+        try:
+            compile(TransformerManager().transform_cell(cell.source), "parameters cell", "exec")
+        except (SyntaxError, ValueError) as exc:
+            where = f"line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
+            raise ConfigError(f"{Path(path).name}: the cell tagged 'parameters' is not valid Python ({where}"
+                              f"{shown(getattr(exc, 'msg', str(exc)))}); fix it in the notebook") from None
 
 
 def _literal(source: str | None) -> Any:
@@ -107,16 +133,21 @@ def _expected_type(annotation: str | None, default: Any) -> type | None:
 
 def _schema(path: str) -> type[BaseModel] | None:
     """The pydantic class named in the notebook's metadata, if any."""
-    metadata = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {})
-    target = metadata.get("reportgen", {}).get(SCHEMA_KEY)
+    metadata = _notebook(path).get("metadata", {})
+    target = metadata.get("reportgen", {}).get(SCHEMA_KEY) if isinstance(metadata.get("reportgen"), dict) else None
     if not target:
         return None
-    module_name, _, class_name = target.partition(":")
+    where = f"{Path(path).name}: metadata reportgen.{SCHEMA_KEY} names {shown(target)}"
+    module_name, _, class_name = target.partition(":") if isinstance(target, str) else ("", "", "")
+    if not module_name or not class_name.isidentifier():
+        raise ConfigError(f"{where}; expected 'package.module:ClassName', a pydantic model class.")
     try:
         schema = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"{Path(path).name}: metadata reportgen.{SCHEMA_KEY} names {target!r}, "
-                          f"which cannot be imported ({exc}).") from None
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(f"{where}, which cannot be imported ({shown(str(exc))}).") from None
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+        raise ConfigError(f"{where}, which is a {type(schema).__name__}, not a pydantic model class "
+                          f"(a class deriving from pydantic.BaseModel).")
     return schema
 
 
@@ -156,7 +187,7 @@ def _problem(spec: NotebookParameters, name: str, value: Any) -> str | None:
     if expected is None or _fits(value, expected):
         return None
     return (f"field 'parameters.{name}': expected {expected.__name__} like the notebook's default "
-            f"{spec.defaults[name]!r}, got {type(value).__name__} {value!r}")
+            f"{shown(spec.defaults[name])}, got {type(value).__name__} {shown(value)}")
 
 
 def _fits(value: Any, expected: type) -> bool:
@@ -179,6 +210,6 @@ def schema_problems(exc: ValidationError, prefix: str = "") -> list[str]:
             allowed = err.get("ctx", {}).get("expected_tags", "")
             message = f"unknown operation; allowed: {allowed}".replace("'", "")
         elif err["type"] == "literal_error":
-            message = f"{message} (got {err['input']!r})"
+            message = f"{message} (got {shown(err['input'])})"
         problems.append(f"field '{field}': {message}")
     return problems

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import shutil
 from pathlib import Path
 
@@ -18,10 +17,10 @@ from reportgen.errors import ConfigError
 from reportgen.project import Project
 from reportgen.runs.config import DEFAULT_NOTEBOOK, RUN_FIELDS_INJECTED
 from reportgen.runs.parameters import inspect
+from reportgen.safe import check_run_id, notebook_name_problem, shown
 
 STARTER = Path(__file__).resolve().parents[1] / "starter" / "notebook.ipynb"
 STARTER_NAME = "mi_notebook"
-RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$")
 
 RUN_FILE = """\
 # Run '{run_id}': `python -m reportgen report` (or `make report`) executes it and publishes its page.
@@ -65,8 +64,10 @@ language: es
 
 def new_run(project: Project, run_id: str, notebook: str | None = None, title: str | None = None) -> list[Path]:
     """Write the run file (and the notebook, when it does not exist yet); returns what was written."""
-    if not RUN_ID.match(run_id):
-        raise ConfigError(f"run id {run_id!r}: use letters, digits, '-' and '_' (it names the file and the page)")
+    check_run_id(run_id, "python -m reportgen new RUN_ID")  # the rule every run file is held to
+    if notebook is not None and (problem := notebook_name_problem(notebook)):
+        raise ConfigError(f"--notebook {shown(notebook)} {problem}; name a notebook under experiments/ without "
+                          f".ipynb (e.g. mi_notebook or semana2/cnn)")
     run_file = project.run_file(run_id)
     if run_file.exists():
         raise ConfigError(f"{run_file.relative_to(project.root)} already exists; pick another run id")
