@@ -102,6 +102,13 @@ def pseudo_values(metric: str, side: list[np.ndarray]) -> list[np.ndarray]:
 
 # ------------------------------------------------------------------ the test
 
+def satterthwaite(parts: list[tuple[float, float]]) -> float:
+    """Welch-Satterthwaite degrees of freedom of a sum of variances [(variance, degrees of freedom)]."""
+    total = sum(v for v, _ in parts)
+    denominator = sum(v * v / d for v, d in parts if v > 0 and d > 0)
+    return total * total / denominator if denominator > 0 else np.inf
+
+
 def spread_df(values: np.ndarray, df: float) -> float:
     """Degrees of freedom of a variance estimated from `values`: `df` for normal values, fewer when
     they are heavy-tailed (a variance estimate's own variance is sigma^4 (2/df + (kurtosis - 3)/n)),
@@ -131,13 +138,16 @@ class SeedPart:
     seeds: int
     spread: float
     floor: float
+    floor_df: float = np.inf  # fewer when few answers differ (heavy tails)
 
     def draws(self, uniform: np.ndarray, seeds: int | None = None, images_factor: float = 1.0) -> np.ndarray:
-        """Fiducial draws of the variance of the mean over `seeds` seeds (with `images_factor` times
-        the images, which shrink only the floor): what one seed's value varies by is the observed
-        spread x (k - 1) / chi2 with k - 1 degrees of freedom, and never below the floor."""
-        per_seed = np.maximum(self.spread * (self.seeds - 1) / stats.chi2.ppf(uniform, self.seeds - 1), self.floor)
-        return (per_seed - self.floor + self.floor / images_factor) / (seeds or self.seeds)
+        """Fiducial draws (from two columns of `uniform`) of the variance of the mean over `seeds`
+        seeds, with `images_factor` times the images, which shrink only the floor: what one seed's
+        value varies by is the observed spread x (k - 1) / chi2 with k - 1 degrees of freedom, never
+        below the floor, itself drawn as floor x df / chi2 with its own degrees of freedom."""
+        floor = self.floor if self.floor_df > 1e5 else self.floor * self.floor_df / stats.chi2.ppf(uniform[:, 1], self.floor_df)
+        per_seed = np.maximum(self.spread * (self.seeds - 1) / stats.chi2.ppf(uniform[:, 0], self.seeds - 1), floor)
+        return (per_seed - floor + floor / images_factor) / (seeds or self.seeds)
 
 
 @dataclass(frozen=True)
@@ -190,9 +200,9 @@ class Estimate:
     def variances(self, seeds: int | None = None, images_factor: float = 1.0) -> np.ndarray:
         """Fiducial draws of the difference's variance (every part's draws added up), now or with
         `seeds` seeds per side and `images_factor` times the images, the parts taken as the true ones."""
-        uniform = _uniform(len(self.seed_parts) + len(self.image_parts))
-        found = [p.draws(uniform[:, j], seeds, images_factor) for j, p in enumerate(self.seed_parts)]
-        found += [p.draws(uniform[:, len(self.seed_parts) + j], images_factor) for j, p in enumerate(self.image_parts)]
+        uniform = _uniform(2 * len(self.seed_parts) + len(self.image_parts))
+        found = [p.draws(uniform[:, 2 * j:2 * j + 2], seeds, images_factor) for j, p in enumerate(self.seed_parts)]
+        found += [p.draws(uniform[:, 2 * len(self.seed_parts) + j], images_factor) for j, p in enumerate(self.image_parts)]
         return sum(found)
 
     def p_value(self, seeds: int | None = None, images_factor: float = 1.0) -> float:
@@ -245,7 +255,8 @@ def estimate(metric: str, after: list[np.ndarray], before: list[np.ndarray], pai
         return Estimate(difference, tuple(SeedPart(len(values), 0.0, 0.0) for values in per_seed))
     noise = [[cell_noise(split) for split in side] for side in sides]  # side -> split -> (variance, df)
     seed_parts = tuple(SeedPart(len(values), float(values.var(ddof=1)),
-                                sum(v / split.shape[1] for (v, _), split in zip(side_noise, side)))
+                                sum(v / split.shape[1] for (v, _), split in zip(side_noise, side)),
+                                satterthwaite([(v / split.shape[1], df) for (v, df), split in zip(side_noise, side)]))
                        for values, side, side_noise in zip(per_seed, sides, noise))
     image_parts = []
     for j, (x, y) in enumerate(zip(after_values, before_values)):
