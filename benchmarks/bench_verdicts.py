@@ -60,9 +60,9 @@ def main(argv=None) -> int:
               f" worst reading {worst:.3f} (own intervals {max(found['marginal'].values()):.3f}) coverage"
               f" {found['coverage']:.3f} better {found['better']:.3f} width {100 * (found['mean_width'] or 0):.2f} pp"
               f" narrowest {100 * found['narrowest']:.3f} pp  [{found['seconds']} s]", flush=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"date": today, "draws": args.draws, "settings": vars(args) | {"out": str(out)},
-                               "cells": results}, indent=1) + "\n", encoding="utf-8")
+        out.parent.mkdir(parents=True, exist_ok=True)  # after every cell: a stopped run keeps what it measured
+        out.write_text(json.dumps({"date": today, "draws": args.draws, "settings": vars(args) | {"out": str(out)},
+                                   "cells": results}, indent=1, default=str) + "\n", encoding="utf-8")
     print(f"written {out}")
     return 0
 

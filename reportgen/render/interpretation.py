@@ -145,8 +145,8 @@ class SeedPart:
         seeds, with `images_factor` times the images, which shrink only the floor: what one seed's
         value varies by is the observed spread x (k - 1) / chi2 with k - 1 degrees of freedom, never
         below the floor, itself drawn as floor x df / chi2 with its own degrees of freedom."""
-        floor = self.floor if self.floor_df > 1e5 else self.floor * self.floor_df / stats.chi2.ppf(uniform[:, 1], self.floor_df)
-        per_seed = np.maximum(self.spread * (self.seeds - 1) / stats.chi2.ppf(uniform[:, 0], self.seeds - 1), floor)
+        floor = self.floor if self.floor_df > 1e5 else self.floor * self.floor_df / _chi2(uniform[:, 1], self.floor_df)
+        per_seed = np.maximum(self.spread * (self.seeds - 1) / _chi2(uniform[:, 0], self.seeds - 1), floor)
         return (per_seed - floor + floor / images_factor) / (seeds or self.seeds)
 
 
@@ -165,7 +165,7 @@ class ImagePart:
         variance = max(self.spread - self.noise, 0.0) / (self.images * images_factor)
         if variance == 0 or self.df > 1e5:
             return np.full(len(uniform), variance)
-        return variance * self.df / stats.chi2.ppf(uniform, self.df)
+        return variance * self.df / _chi2(uniform, self.df)
 
 
 @dataclass(frozen=True)
@@ -200,6 +200,15 @@ class Estimate:
     def variances(self, seeds: int | None = None, images_factor: float = 1.0) -> np.ndarray:
         """Fiducial draws of the difference's variance (every part's draws added up), now or with
         `seeds` seeds per side and `images_factor` times the images, the parts taken as the true ones."""
+        if seeds is None and images_factor == 1.0:
+            return self._variances_now
+        return self._variances(seeds, images_factor)
+
+    @functools.cached_property
+    def _variances_now(self) -> np.ndarray:
+        return self._variances(None, 1.0)
+
+    def _variances(self, seeds: int | None, images_factor: float) -> np.ndarray:
         uniform = _uniform(2 * len(self.seed_parts) + len(self.image_parts))
         found = [p.draws(uniform[:, 2 * j:2 * j + 2], seeds, images_factor) for j, p in enumerate(self.seed_parts)]
         found += [p.draws(uniform[:, 2 * len(self.seed_parts) + j], images_factor) for j, p in enumerate(self.image_parts)]
@@ -215,6 +224,11 @@ class Estimate:
             return 1.0
         return float(np.mean(2 * special.ndtr(-abs(self.difference) / np.sqrt(variances))))
 
+    @functools.cached_property
+    def own_interval(self) -> Interval | None:
+        """The interval at LEVEL, computed once."""
+        return self.interval(LEVEL)
+
     def interval(self, level: float = LEVEL) -> Interval | None:
         """The differences whose generalized p-value exceeds 1 - level: the difference +- the half-width
         a normal error, its variance drawn from the fiducial draws, exceeds with probability 1 - level.
@@ -228,6 +242,11 @@ class Estimate:
         beyond = lambda half: np.mean(2 * special.ndtr(-half / sd)) - (1 - level)
         half = optimize.brentq(beyond, 0.0, stats.norm.isf((1 - level) / 2) * sd.max(), xtol=1e-12)
         return Interval(self.difference, self.difference - half, self.difference + half, level)
+
+
+def _chi2(uniform: np.ndarray, df: float) -> np.ndarray:
+    """Quantiles of chi2 with `df` degrees of freedom (scipy.special's inverse, without the stats wrapper)."""
+    return special.chdtri(df, 1 - uniform)
 
 
 @functools.cache
@@ -314,7 +333,7 @@ class Reading:
     @property
     def interval(self) -> Interval | None:
         """Its own 95 % interval; None with one seed, or when nothing varies."""
-        return self.estimate.interval()
+        return self.estimate.own_interval
 
     def direction(self) -> str:
         return "better" if (self.estimate.difference > 0) == self.higher_is_better else "worse"
