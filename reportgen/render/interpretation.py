@@ -52,6 +52,7 @@ MIN_SEEDS = 3  # what the page asks for when one seed leaves the training noise 
 MAX_SEEDS = 50  # beyond this, "needs more seeds" is not advice anyone can follow
 MAX_IMAGES_FACTOR = 20  # likewise for test images, as a multiple of the current test size
 CALIBRATION_BINS = 15  # as reportgen.practice.evaluation.CALIBRATION_BINS
+DRAWS = 2048  # fiducial draws of each variance (scrambled Sobol points)
 
 # metric -> True when higher is better; the order is the page's order.
 COMPARED = {"accuracy": True, "perturbed_accuracy": True, "ece": False, "train_val_gap": False}
@@ -140,13 +141,14 @@ class SeedPart:
     floor: float
     floor_df: float = np.inf  # fewer when few answers differ (heavy tails)
 
-    def draws(self, uniform: np.ndarray, seeds: int | None = None, images_factor: float = 1.0) -> np.ndarray:
-        """Fiducial draws (from two columns of `uniform`) of the variance of the mean over `seeds`
-        seeds, with `images_factor` times the images, which shrink only the floor: what one seed's
-        value varies by is the observed spread x (k - 1) / chi2 with k - 1 degrees of freedom, never
-        below the floor, itself drawn as floor x df / chi2 with its own degrees of freedom."""
-        floor = self.floor if self.floor_df > 1e5 else self.floor * self.floor_df / _chi2(uniform[:, 1], self.floor_df)
-        per_seed = np.maximum(self.spread * (self.seeds - 1) / _chi2(uniform[:, 0], self.seeds - 1), floor)
+    def draws(self, points: tuple[int, int], seeds: int | None = None, images_factor: float = 1.0) -> np.ndarray:
+        """Fiducial draws (at quasi-random `points`: dimensions, first column) of the variance of the
+        mean over `seeds` seeds, with `images_factor` times the images, which shrink only the floor:
+        what one seed's value varies by is the observed spread x (k - 1) / chi2 with k - 1 degrees of
+        freedom, never below the floor, itself drawn as floor x df / chi2 with its own degrees of freedom."""
+        dimensions, column = points
+        floor = self.floor if self.floor_df > 1e5 else self.floor * self.floor_df / _chi2(dimensions, column + 1, self.floor_df)
+        per_seed = np.maximum(self.spread * (self.seeds - 1) / _chi2(dimensions, column, self.seeds - 1), floor)
         return (per_seed - floor + floor / images_factor) / (seeds or self.seeds)
 
 
@@ -160,12 +162,12 @@ class ImagePart:
     noise: float
     df: float
 
-    def draws(self, uniform: np.ndarray, images_factor: float = 1.0) -> np.ndarray:
+    def draws(self, points: tuple[int, int], images_factor: float = 1.0) -> np.ndarray:
         """Fiducial draws of the variance of the mean over images: the estimate x df / chi2."""
         variance = max(self.spread - self.noise, 0.0) / (self.images * images_factor)
         if variance == 0 or self.df > 1e5:
-            return np.full(len(uniform), variance)
-        return variance * self.df / _chi2(uniform, self.df)
+            return np.full(DRAWS, variance)
+        return variance * self.df / _chi2(*points, self.df)
 
 
 @dataclass(frozen=True)
@@ -209,9 +211,9 @@ class Estimate:
         return self._variances(None, 1.0)
 
     def _variances(self, seeds: int | None, images_factor: float) -> np.ndarray:
-        uniform = _uniform(2 * len(self.seed_parts) + len(self.image_parts))
-        found = [p.draws(uniform[:, 2 * j:2 * j + 2], seeds, images_factor) for j, p in enumerate(self.seed_parts)]
-        found += [p.draws(uniform[:, 2 * len(self.seed_parts) + j], images_factor) for j, p in enumerate(self.image_parts)]
+        dimensions = 2 * len(self.seed_parts) + len(self.image_parts)
+        found = [p.draws((dimensions, 2 * j), seeds, images_factor) for j, p in enumerate(self.seed_parts)]
+        found += [p.draws((dimensions, 2 * len(self.seed_parts) + j), images_factor) for j, p in enumerate(self.image_parts)]
         return sum(found)
 
     def p_value(self, seeds: int | None = None, images_factor: float = 1.0) -> float:
@@ -244,13 +246,14 @@ class Estimate:
         return Interval(self.difference, self.difference - half, self.difference + half, level)
 
 
-def _chi2(uniform: np.ndarray, df: float) -> np.ndarray:
-    """Quantiles of chi2 with `df` degrees of freedom (scipy.special's inverse, without the stats wrapper)."""
-    return special.chdtri(df, 1 - uniform)
+@functools.lru_cache(maxsize=512)
+def _chi2(dimensions: int, column: int, df: float) -> np.ndarray:
+    """Quantiles of chi2 with `df` degrees of freedom at one column of the quasi-random points."""
+    return special.chdtri(df, 1 - _uniform(dimensions)[:, column])
 
 
 @functools.cache
-def _uniform(parts: int, draws: int = 2048) -> np.ndarray:
+def _uniform(parts: int, draws: int = DRAWS) -> np.ndarray:
     """The same quasi-random points for every page (scrambled Sobol, fixed seed): a page reads the same every time."""
     return np.clip(qmc.Sobol(parts, seed=2024).random(draws), 1e-12, 1 - 1e-12)
 
@@ -295,12 +298,21 @@ def needed(found: Estimate, alpha: float = ALPHA) -> dict:
     """
     if found.interval() is None:
         return {"seeds": None, "images": None}
-    seeds = next((more for more in range(found.seeds + 1, MAX_SEEDS + 1)
-                  if found.p_value(seeds=more) <= alpha), None)
-    factor = next((f for f in np.arange(1.25, MAX_IMAGES_FACTOR + 0.01, 0.25)
-                   if found.p_value(images_factor=f) <= alpha), None)
+    seeds = _first(list(range(found.seeds + 1, MAX_SEEDS + 1)), lambda more: found.p_value(seeds=more) <= alpha)
+    factor = _first(list(np.arange(1.25, MAX_IMAGES_FACTOR + 0.01, 0.25)),
+                    lambda f: found.p_value(images_factor=f) <= alpha)
     n = found.image_parts[0].images if found.image_parts else None
     return {"seeds": seeds, "images": None if factor is None or not n else int(np.ceil(n * factor / 10) * 10)}
+
+
+def _first(candidates: list, holds) -> object | None:
+    """The first candidate for which `holds` is true, by bisection (it holds from some point on: more
+    seeds or images only narrow the interval); None if it holds for none."""
+    low, high = 0, len(candidates)
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if holds(candidates[middle]) else (middle + 1, high)
+    return candidates[low] if low < len(candidates) else None
 
 
 # ------------------------------------------------------------------ readings
