@@ -10,10 +10,11 @@ differences, seeds x images, read as crossed random effects (a two-way ANOVA):
 
 - the seeds: the spread of the per-seed differences (k - 1 degrees of freedom), never taken
   below the image-by-seed noise that every seed's value carries (the table's residual mean
-  square, estimated from all its cells): so it never collapses to zero when answers changed;
+  square, from all its cells): so it never collapses to zero when answers changed;
 - the images: the spread over images of the seed-averaged difference, less that same noise
-  (which test images were drawn), with fewer degrees of freedom when few answers differ
-  (heavy tails: a variance estimated from four changed answers is worth about eight values);
+  (which test images were drawn);
+- a variance made of a few changed answers among many identical ones is heavy-tailed and gets
+  the degrees of freedom of those few, not of all the images (its kurtosis says how many);
 - the interval is a generalized (fiducial) one: each part's variance is drawn from what its own
   degrees of freedom allow (k - 1 for the seeds: two or three seeds cannot rule out a large
   training noise), and the interval is where a normal error with such a variance stays 95 % of
