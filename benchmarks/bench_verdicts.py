@@ -4,7 +4,7 @@ models, coverage and width of the accuracy interval, power at a true difference.
     python benchmarks/bench_verdicts.py [--draws 1000] [--seeds 2 3 5] [--images 200 500 2000]
         [--seed-sd 0.1 0.3] [--power 0.02 0.05] [--out benchmarks/results/verdicts-YYYY-MM-DD.json]
 
-The generative model is tests/verdict_simulation.py (shared with tests/test_interpretation.py).
+The generative model is tests/verdict_simulation.py (shared with tests/render/test_interpretation.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A simulated practice for the page's verdicts: pipelines, seeds and test images as the practice
-records them, drawn from a generative model of our own (shared by tests/test_interpretation.py
+records them, drawn from a generative model of our own (shared by tests/render/test_interpretation.py
 and benchmarks/bench_verdicts.py).
 
 Each model's answer to an image is right with probability sigmoid(logit), where the logit adds

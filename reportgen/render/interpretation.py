@@ -31,7 +31,7 @@ themselves (serial gatekeeping). On a page with no real difference a false bette
 appears at most 5 % of the time, not once per reading. One seed gives no interval (the training
 noise is unmeasured): the page says how many seeds it takes.
 
-`tests/test_interpretation.py` and `benchmarks/bench_verdicts.py` simulate the false positives,
+`tests/render/test_interpretation.py` and `benchmarks/bench_verdicts.py` simulate the false positives,
 the coverage and the power. Only numpy and scipy: rendering needs no ML library.
 """
 
