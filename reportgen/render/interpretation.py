@@ -1,45 +1,105 @@
 """The page's reading of the comparisons, computed at render time from the recorded numbers.
 
 Every comparative sentence (advanced pipeline against the baseline, a model with test-time
-augmentation against without) rests on one test, defined here and nowhere else. Its interval
-adds two variance parts and uses Student's t with Welch-Satterthwaite degrees of freedom:
+augmentation against without) rests on one test, defined here and nowhere else.
 
-- the seeds: Welch over the per-seed values of the two pipelines (k seeds each, k - 1 degrees of
-  freedom each); TTA against plain is the same model, so its per-seed differences are paired;
-- the test images: the spread over images of the seed-averaged per-image difference, minus the
-  part of it the seed spread already counts (what remains is which images were drawn; N - 1
-  degrees of freedom). The ECE is not a mean over images and has only the seed part.
+What an interval covers: the difference that a new draw of training seeds and of test images
+would give, both at once. Seed s of both pipelines starts from the same weights and data order,
+and every model answers the same test images, so a difference is a table of per-image
+differences, seeds x images, read as crossed random effects (a two-way ANOVA):
 
-A verdict is "better" or "worse" only when the 95 % interval excludes zero, otherwise
-"inconclusive", with the seeds or test images the same difference would need. With one seed the
-training noise is unmeasured: "inconclusive" always, the interval covering the images only.
-`tests/test_interpretation.py` simulates the false-positive rate at the demo's seeds and images.
+- the seeds: the spread of the per-seed differences (k - 1 degrees of freedom), never taken
+  below the image-by-seed noise that every seed's value carries (the table's residual mean
+  square, from all its cells): so it never collapses to zero when answers changed;
+- the images: the spread over images of the seed-averaged difference, less that same noise
+  (which test images were drawn);
+- a variance made of a few changed answers among many identical ones is heavy-tailed and gets
+  the degrees of freedom of those few, not of all the images (its kurtosis says how many);
+- the interval is a generalized (fiducial) one: each part's variance is drawn from what its own
+  degrees of freedom allow (k - 1 for the seeds: two or three seeds cannot rule out a large
+  training noise), and the interval is where a normal error with such a variance stays 95 % of
+  the time. It does not lend the images' degrees of freedom to two or three seeds, as
+  Welch-Satterthwaite pooling does (which fires on equal models up to 12 % of the time at two
+  seeds when the seeds vary much more than the image-by-seed noise).
 
-Only numpy and scipy: rendering needs no ML library.
+When the pipelines' seeds differ (one diverged), each side's seeds give its own seed part, as in
+Welch's test. The ECE is not a mean over images: its image part comes from jackknife pseudo-values.
+
+The page as a whole: test accuracy, advanced against baseline, is the primary reading, judged at
+5 %; the others are judged only when it is conclusive, and then with Holm's correction among
+themselves (serial gatekeeping). On a page with no real difference a false better/worse then
+appears at most 5 % of the time, not once per reading. One seed gives no interval (the training
+noise is unmeasured): the page says how many seeds it takes.
+
+`tests/render/test_interpretation.py` and `benchmarks/bench_verdicts.py` simulate the false positives,
+the coverage and the power. Only numpy and scipy: rendering needs no ML library.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, special, stats
+from scipy.stats import qmc
 
 from reportgen.render.numbers import general, percent, points
 from reportgen.render.strings import strings
 
 LEVEL = 0.95
+ALPHA = 1 - LEVEL  # the page's false-positive rate on equal models
 MIN_SEEDS = 3  # what the page asks for when one seed leaves the training noise unmeasured
 MAX_SEEDS = 50  # beyond this, "needs more seeds" is not advice anyone can follow
 MAX_IMAGES_FACTOR = 20  # likewise for test images, as a multiple of the current test size
 CALIBRATION_BINS = 15  # as reportgen.practice.evaluation.CALIBRATION_BINS
+DRAWS = 2048  # fiducial draws of each variance (scrambled Sobol points)
 
 # metric -> True when higher is better; the order is the page's order.
 COMPARED = {"accuracy": True, "perturbed_accuracy": True, "ece": False, "train_val_gap": False}
+PRIMARY = ("accuracy", "advanced_vs_baseline")  # the headline reading (metric, comparison)
 # The per-image arrays each metric is made of (per_image.json keys); two splits make a gap, +first -second.
 INPUTS = {"accuracy": ["test_correct"], "perturbed_accuracy": ["perturbed_score"],
           "train_val_gap": ["train_correct", "val_correct"], "ece": ["test_correct", "test_confidence"],
           "tta_accuracy": ["tta_correct"]}
+
+
+# ------------------------------------------------------------------ per-image values
+
+def ece(correct: np.ndarray, confidence: np.ndarray, bins: int = CALIBRATION_BINS) -> np.ndarray:
+    """Expected calibration error of each row of (..., N) arrays (equal-width bins, as in evaluation)."""
+    return _calibration_gaps(correct, confidence, bins)[0]
+
+
+def _calibration_gaps(correct: np.ndarray, confidence: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ECE of each row and its jackknife pseudo-values per image, n ECE - (n - 1) ECE without
+    image i: |the image's bin gap| - |that gap without the image|."""
+    correct, confidence = np.asarray(correct, dtype=float), np.asarray(confidence, dtype=float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    bin_of = np.digitize(confidence, edges[1:-1], right=True)
+    rows = bin_of.reshape(-1, bin_of.shape[-1])
+    offset = rows + bins * np.arange(len(rows))[:, None]
+    own = (correct - confidence).reshape(rows.shape)
+    gaps = np.bincount(offset.ravel(), own.ravel(), len(rows) * bins)  # sum of (correct - confidence) per bin
+    total = np.abs(gaps).reshape(len(rows), bins).sum(axis=1) / rows.shape[1]
+    pseudo = np.abs(gaps[offset]) - np.abs(gaps[offset] - own)
+    return total.reshape(bin_of.shape[:-1]), pseudo.reshape(bin_of.shape)
+
+
+def seed_values(metric: str, side: list[np.ndarray]) -> np.ndarray:
+    """One pipeline's metric per seed from its INPUTS arrays (seeds x images each)."""
+    if metric == "ece":
+        return ece(*side)
+    return sum(sign * split.mean(axis=1) for split, sign in zip(side, (1, -1)))
+
+
+def pseudo_values(metric: str, side: list[np.ndarray]) -> list[np.ndarray]:
+    """Per split, seeds x images values whose image mean is the split's part of the metric (the
+    answers themselves for a mean, the jackknife pseudo-values for the ECE); the gap's validation
+    split comes negated, so the parts add up."""
+    if metric == "ece":
+        return [_calibration_gaps(*side, CALIBRATION_BINS)[1]]
+    return [sign * split for split, sign in zip(side, (1, -1))]
 
 
 # ------------------------------------------------------------------ the test
@@ -51,128 +111,222 @@ def satterthwaite(parts: list[tuple[float, float]]) -> float:
     return total * total / denominator if denominator > 0 else np.inf
 
 
-@dataclass
+def spread_df(values: np.ndarray, df: float) -> float:
+    """Degrees of freedom of a variance estimated from `values`: `df` for normal values, fewer when
+    they are heavy-tailed (a variance estimate's own variance is sigma^4 (2/df + (kurtosis - 3)/n)),
+    as when a few answers changed among many identical ones."""
+    centred = np.ravel(values) - np.mean(values)
+    second = np.mean(centred ** 2)
+    if second == 0 or df <= 0:
+        return max(df, 1.0)
+    excess = np.mean(centred ** 4) / second ** 2 - 3
+    return float(min(df, 2 / (2 / df + max(excess, 0.0) / centred.size))) if excess > 0 else float(df)
+
+
+def cell_noise(values: np.ndarray) -> tuple[float, float]:
+    """Image-by-seed noise of a seeds x images table (its two-way residual mean square) and its
+    degrees of freedom: how much one answer to an image depends on the seed alone."""
+    seeds, images = values.shape
+    residual = values - values.mean(axis=1, keepdims=True) - values.mean(axis=0) + values.mean()
+    df = (seeds - 1) * (images - 1)
+    return float((residual ** 2).sum() / df), spread_df(residual, df)
+
+
+@dataclass(frozen=True)
+class SeedPart:
+    """Training noise of one side (or of the per-seed paired differences): the variance over its
+    seeds of their values, and its floor, the image-by-seed noise each seed's value carries."""
+
+    seeds: int
+    spread: float
+    floor: float
+    floor_df: float = np.inf  # fewer when few answers differ (heavy tails)
+
+    def draws(self, points: tuple[int, int], seeds: int | None = None, images_factor: float = 1.0) -> np.ndarray:
+        """Fiducial draws (at quasi-random `points`: dimensions, first column) of the variance of the
+        mean over `seeds` seeds, with `images_factor` times the images, which shrink only the floor:
+        what one seed's value varies by is the observed spread x (k - 1) / chi2 with k - 1 degrees of
+        freedom, never below the floor, itself drawn as floor x df / chi2 with its own degrees of freedom."""
+        dimensions, column = points
+        floor = self.floor if self.floor_df > 1e5 else self.floor * self.floor_df / _chi2(dimensions, column + 1, self.floor_df)
+        per_seed = np.maximum(self.spread * (self.seeds - 1) / _chi2(dimensions, column, self.seeds - 1), floor)
+        return (per_seed - floor + floor / images_factor) / (seeds or self.seeds)
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """Which test images were drawn (one split): the spread over images of the seed-averaged
+    per-image difference, less the image-by-seed noise in it (what stays when the seeds change)."""
+
+    images: int
+    spread: float
+    noise: float
+    df: float
+
+    def draws(self, points: tuple[int, int], images_factor: float = 1.0) -> np.ndarray:
+        """Fiducial draws of the variance of the mean over images: the estimate x df / chi2."""
+        variance = max(self.spread - self.noise, 0.0) / (self.images * images_factor)
+        if variance == 0 or self.df > 1e5:
+            return np.full(DRAWS, variance)
+        return variance * self.df / _chi2(*points, self.df)
+
+
+@dataclass(frozen=True)
 class Interval:
-    """A difference with its 95 % interval: Student's t with `df` degrees of freedom."""
+    """A difference with its interval at `level`."""
 
     difference: float
-    variance: float
-    df: float
-    low: float = field(init=False)
-    high: float = field(init=False)
-
-    def __post_init__(self):
-        half = stats.t.ppf(0.5 + LEVEL / 2, self.df) * np.sqrt(self.variance) if self.variance > 0 else 0.0
-        self.low, self.high = self.difference - half, self.difference + half
+    low: float
+    high: float
+    level: float = LEVEL
 
     def excludes_zero(self) -> bool:
         return self.low > 0 or self.high < 0
 
 
-def ece(correct: np.ndarray, confidence: np.ndarray, bins: int = CALIBRATION_BINS) -> np.ndarray:
-    """Expected calibration error of each row of (..., N) arrays (equal-width bins, as in evaluation)."""
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    bin_of = np.digitize(confidence, edges[1:-1], right=True)
-    rows = bin_of.reshape(-1, bin_of.shape[-1])
-    offset = (rows + bins * np.arange(len(rows))[:, None]).ravel()
-    size = len(rows) * bins
-    gap = np.bincount(offset, correct.reshape(-1), size) - np.bincount(offset, confidence.reshape(-1), size)
-    return (np.abs(gap).reshape(len(rows), bins).sum(axis=1) / bin_of.shape[-1]).reshape(bin_of.shape[:-1])
-
-
-def seed_values(metric: str, side: list[np.ndarray]) -> np.ndarray:
-    """One pipeline's metric per seed from its INPUTS arrays (seeds x images each)."""
-    if metric == "ece":
-        return ece(*side)
-    return sum(sign * split.mean(axis=1) for split, sign in zip(side, (1, -1)))
-
-
-@dataclass
+@dataclass(frozen=True)
 class Estimate:
-    """A difference and the variance parts of its interval, kept to ask what more seeds would give."""
+    """A difference and the variance parts of its interval, kept to ask what more seeds or images would give."""
 
     difference: float
-    seed_parts: list[tuple[float, int]]  # (variance of one seed's value, seeds); empty with one seed
-    image_parts: list[tuple[float, int]]  # (variance of one image's value, images)
+    seed_parts: tuple[SeedPart, ...]  # one per side (advanced vs baseline, unpaired), or of the paired differences
+    image_parts: tuple[ImagePart, ...] = ()  # one per split: test, or train and validation for the gap
 
-    def interval(self, seeds_factor: float = 1.0, images_factor: float = 1.0) -> Interval:
-        """The interval now, or with `seeds_factor` times the seeds and `images_factor` times the images
-        (the seed spread is taken to shrink with the images too: it is mostly which images each model misses)."""
-        seeds = [(v / (k * seeds_factor * images_factor), k * seeds_factor - 1) for v, k in self.seed_parts]
-        images = [(v / (n * images_factor), n * images_factor - 1) for v, n in self.image_parts]
-        # The image parts add variance but no degrees of freedom when the seeds measured the
-        # training noise: crediting them would shrink t below what k seeds support.
-        df = satterthwaite(seeds) if seeds else satterthwaite(images)
-        return Interval(self.difference, sum(v for v, _ in seeds + images), df)
+    @property
+    def seeds(self) -> int:
+        return min(p.seeds for p in self.seed_parts)
 
     @property
     def measured_training_noise(self) -> bool:
-        return bool(self.seed_parts)
+        return self.seeds > 1
+
+    def variances(self, seeds: int | None = None, images_factor: float = 1.0) -> np.ndarray:
+        """Fiducial draws of the difference's variance (every part's draws added up), now or with
+        `seeds` seeds per side and `images_factor` times the images, the parts taken as the true ones."""
+        if seeds is None and images_factor == 1.0:
+            return self._variances_now
+        return self._variances(seeds, images_factor)
+
+    @functools.cached_property
+    def _variances_now(self) -> np.ndarray:
+        return self._variances(None, 1.0)
+
+    def _variances(self, seeds: int | None, images_factor: float) -> np.ndarray:
+        dimensions = 2 * len(self.seed_parts) + len(self.image_parts)
+        found = [p.draws((dimensions, 2 * j), seeds, images_factor) for j, p in enumerate(self.seed_parts)]
+        found += [p.draws((dimensions, 2 * len(self.seed_parts) + j), images_factor) for j, p in enumerate(self.image_parts)]
+        return sum(found)
+
+    def p_value(self, seeds: int | None = None, images_factor: float = 1.0) -> float:
+        """Generalized two-sided p-value of no difference: the normal tail of the difference, averaged
+        over the variance's fiducial draws (1 with one seed, or when nothing varies)."""
+        if not self.measured_training_noise:
+            return 1.0
+        variances = self.variances(seeds, images_factor)
+        if not variances.any():
+            return 1.0
+        return float(np.mean(2 * special.ndtr(-abs(self.difference) / np.sqrt(variances))))
+
+    @functools.cached_property
+    def own_interval(self) -> Interval | None:
+        """The interval at LEVEL, computed once."""
+        return self.interval(LEVEL)
+
+    def interval(self, level: float = LEVEL) -> Interval | None:
+        """The differences whose generalized p-value exceeds 1 - level: the difference +- the half-width
+        a normal error, its variance drawn from the fiducial draws, exceeds with probability 1 - level.
+        None with one seed, or when nothing varies."""
+        if not self.measured_training_noise:
+            return None
+        variances = self.variances()
+        if not variances.any():
+            return None
+        sd = np.sqrt(variances)
+        beyond = lambda half: np.mean(2 * special.ndtr(-half / sd)) - (1 - level)
+        half = optimize.brentq(beyond, 0.0, stats.norm.isf((1 - level) / 2) * sd.max(), xtol=1e-12)
+        return Interval(self.difference, self.difference - half, self.difference + half, level)
+
+
+@functools.lru_cache(maxsize=512)
+def _chi2(dimensions: int, column: int, df: float) -> np.ndarray:
+    """Quantiles of chi2 with `df` degrees of freedom at one column of the quasi-random points."""
+    return special.chdtri(df, 1 - _uniform(dimensions)[:, column])
+
+
+@functools.cache
+def _uniform(parts: int, draws: int = DRAWS) -> np.ndarray:
+    """The same quasi-random points for every page (scrambled Sobol, fixed seed): a page reads the same every time."""
+    return np.clip(qmc.Sobol(parts, seed=2024).random(draws), 1e-12, 1 - 1e-12)
 
 
 def estimate(metric: str, after: list[np.ndarray], before: list[np.ndarray], paired: bool) -> Estimate:
-    """The difference after - before (seeds x images arrays per INPUTS) and its variance parts.
+    """The difference after - before (INPUTS arrays, seeds x images, the same images on both sides)
+    and its variance parts.
 
-    `paired`: the same model on both sides (TTA against plain), so the seeds pair up.
+    `paired`: row s is seed s on both sides (the same model for TTA against plain; the same initial
+    weights and data order for the two pipelines), so the training noise is that of the per-seed
+    differences. Otherwise (a pipeline lost a seed) each side's seeds give its own seed part.
     """
     a, b = seed_values(metric, after), seed_values(metric, before)
     difference = float(a.mean() - b.mean())
+    after_values, before_values = pseudo_values(metric, after), pseudo_values(metric, before)
     if paired:
-        seed_parts = [(float((a - b).var(ddof=1)), len(a))] if len(a) > 1 else []
+        sides, per_seed = [[x - y for x, y in zip(after_values, before_values)]], [a - b]
     else:
-        seed_parts = [(float(v.var(ddof=1)), len(v)) for v in (a, b)] if min(len(a), len(b)) > 1 else []
-    image_parts = [] if metric == "ece" else [
-        _image_part(x, y, paired, corrected=bool(seed_parts)) for x, y in zip(after, before)]
-    return Estimate(difference, seed_parts, image_parts)
+        sides, per_seed = [after_values, before_values], [a, b]
+    if min(len(values) for values in per_seed) < 2:
+        return Estimate(difference, tuple(SeedPart(len(values), 0.0, 0.0) for values in per_seed))
+    noise = [[cell_noise(split) for split in side] for side in sides]  # side -> split -> (variance, df)
+    seed_parts = tuple(SeedPart(len(values), float(values.var(ddof=1)),
+                                sum(v / split.shape[1] for (v, _), split in zip(side_noise, side)),
+                                satterthwaite([(v / split.shape[1], df) for (v, df), split in zip(side_noise, side)]))
+                       for values, side, side_noise in zip(per_seed, sides, noise))
+    image_parts = []
+    for j, (x, y) in enumerate(zip(after_values, before_values)):
+        per_image = x.mean(axis=0) - y.mean(axis=0)
+        within = sum(side_noise[j][0] / len(side[j]) for side, side_noise in zip(sides, noise))
+        df = min([spread_df(per_image, per_image.size - 1)] + [side_noise[j][1] for side_noise in noise])
+        image_parts.append(ImagePart(per_image.size, float(per_image.var(ddof=1)), within, df))
+    return Estimate(difference, seed_parts, tuple(image_parts))
 
 
-def _image_part(after: np.ndarray, before: np.ndarray, paired: bool, corrected: bool) -> tuple[float, int]:
-    """Variance over images of the seed-averaged per-image difference; `corrected` removes the
-    within-image spread over seeds, which the seed part already counts."""
-    per_image = after.mean(axis=0) - before.mean(axis=0)
-    variance = per_image.var(ddof=1)
-    if corrected:
-        if paired:
-            within = (after - before).var(axis=0, ddof=1).mean() / len(after)
-        else:
-            within = after.var(axis=0, ddof=1).mean() / len(after) + before.var(axis=0, ddof=1).mean() / len(before)
-        variance = max(variance - within, 0.0)
-    return float(variance), per_image.size
+def needed(found: Estimate, alpha: float = ALPHA) -> dict:
+    """Seeds per side (images fixed) and test images (seeds fixed) with which the same difference
+    would be told from zero at `alpha`.
 
-
-def decide(found: Estimate, higher_is_better: bool) -> str:
-    """better / worse when the interval excludes zero and the seeds measured the training noise."""
-    result = found.interval()
-    if not found.measured_training_noise or not result.excludes_zero():
-        return "inconclusive"
-    return "better" if (result.difference > 0) == higher_is_better else "worse"
-
-
-def needed(found: Estimate) -> dict:
-    """Seeds (images fixed) and test images (seeds fixed) with which the same difference would hold.
-
-    A rough guide: it takes the observed difference and spreads as the true ones. None where
-    MAX_SEEDS seeds / MAX_IMAGES_FACTOR times the images would not do (or one seed measured nothing).
+    A rough guide: it takes the observed difference and variance parts as the true ones. None
+    where MAX_SEEDS seeds / MAX_IMAGES_FACTOR times the images would not do (or one seed measured nothing).
     """
-    if not found.measured_training_noise:
+    if found.interval() is None:
         return {"seeds": None, "images": None}
-    k = max(count for _, count in found.seed_parts)
-    n = found.image_parts[0][1] if found.image_parts else None
-    seeds = next((k2 for k2 in range(k + 1, MAX_SEEDS + 1)
-                  if found.interval(seeds_factor=k2 / k).excludes_zero()), None)
-    images = None
-    if n:
-        factor = next((f for f in np.arange(1.25, MAX_IMAGES_FACTOR + 0.01, 0.25)
-                       if found.interval(images_factor=f).excludes_zero()), None)
-        images = None if factor is None else int(np.ceil(n * factor / 10) * 10)
-    return {"seeds": seeds, "images": images}
+    seeds = _first(list(range(found.seeds + 1, MAX_SEEDS + 1)), lambda more: found.p_value(seeds=more) <= alpha)
+    factor = _first(list(np.arange(1.25, MAX_IMAGES_FACTOR + 0.01, 0.25)),
+                    lambda f: found.p_value(images_factor=f) <= alpha)
+    n = found.image_parts[0].images if found.image_parts else None
+    return {"seeds": seeds, "images": None if factor is None or not n else int(np.ceil(n * factor / 10) * 10)}
+
+
+def _first(candidates: list, holds) -> object | None:
+    """The first candidate for which `holds` is true, by bisection (it holds from some point on: more
+    seeds or images only narrow the interval); None if it holds for none."""
+    low, high = 0, len(candidates)
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if holds(candidates[middle]) else (middle + 1, high)
+    return candidates[low] if low < len(candidates) else None
 
 
 # ------------------------------------------------------------------ readings
 
-@dataclass
+@dataclass(frozen=True)
 class Reading:
-    """One comparison with its estimate and verdict, without words."""
+    """One comparison with its estimate and verdict, without words.
+
+    `basis` says why the verdict is what it is: excludes_zero (better / worse), includes_zero,
+    corrected (its own 95 % interval excludes zero, not the wider one Holm's correction asks),
+    gated (its own interval excludes zero, but the primary reading is inconclusive), one_seed,
+    constant (nothing varies across seeds and images: no spread to measure).
+    """
 
     metric: str
     comparison: str  # advanced_vs_baseline | tta_vs_plain
@@ -182,11 +336,20 @@ class Reading:
     estimate: Estimate
     seeds: int  # fewest seeds on a side
     images: int
-    verdict: str  # better | worse | inconclusive
+    higher_is_better: bool = True
+    primary: bool = False  # the headline reading, judged at 5 % on its own
+    verdict: str = "inconclusive"  # better | worse | inconclusive
+    basis: str = "includes_zero"
+    p_value: float = 1.0  # two-sided, of no difference, for this reading alone
+    level: float = LEVEL  # the confidence its verdict was judged at (Holm's, for the other readings)
 
     @property
-    def interval(self) -> Interval:
-        return self.estimate.interval()
+    def interval(self) -> Interval | None:
+        """Its own 95 % interval; None with one seed, or when nothing varies."""
+        return self.estimate.own_interval
+
+    def direction(self) -> str:
+        return "better" if (self.estimate.difference > 0) == self.higher_is_better else "worse"
 
 
 def decode(values) -> np.ndarray:
@@ -194,50 +357,109 @@ def decode(values) -> np.ndarray:
     if isinstance(values, str):
         if " " in values or "." in values:
             return np.array(values.split(), dtype=float)
-        return np.frombuffer(values.encode("ascii"), dtype=np.uint8) - ord("0")
+        return (np.frombuffer(values.encode("ascii"), dtype=np.uint8) - ord("0")).astype(float)
     return np.asarray(values, dtype=float)
 
 
-def _arrays(models: dict, pipeline: str, key: str) -> np.ndarray | None:
-    """seeds x items array of one per-image key for one pipeline (None when a seed lacks it)."""
-    rows = [values.get(key) for values in models.get(pipeline, {}).values()]
-    if not rows or any(row is None for row in rows):
+def _side(models: dict, pipeline: str, metric: str, seeds: list[str]) -> list[np.ndarray] | None:
+    """seeds x items arrays of one metric's INPUTS for one pipeline (None when a seed lacks one)."""
+    rows = [[models[pipeline][seed].get(key) for seed in seeds] for key in INPUTS[metric]]
+    if not seeds or any(value is None for row in rows for value in row):
         return None
-    return np.asarray([decode(row) for row in rows], dtype=float)
-
-
-def _side(models: dict, pipeline: str, metric: str) -> list[np.ndarray] | None:
-    arrays = [_arrays(models, pipeline, key) for key in INPUTS[metric]]
-    return None if any(a is None for a in arrays) else arrays
+    return [np.asarray([decode(value) for value in row], dtype=float) for row in rows]
 
 
 def reading(metric: str, comparison: str, pipeline: str | None, after: list, before: list,
-            higher_is_better: bool = True) -> Reading:
-    """Compare two sides (INPUTS arrays, seeds x images) of one metric."""
-    paired = comparison == "tta_vs_plain"
+            higher_is_better: bool = True, paired: bool | None = None) -> Reading:
+    """Compare two sides (INPUTS arrays, seeds x images) of one metric, judged on its own at 5 %.
+    `paired` (default: TTA, or as many seeds on both sides) says row s is seed s on both sides."""
+    if paired is None:
+        paired = comparison == "tta_vs_plain" or len(after[0]) == len(before[0])
     found = estimate(metric, after, before, paired)
-    return Reading(metric, comparison, pipeline, float(seed_values(metric, before).mean()),
-                   float(seed_values(metric, after).mean()), found,
-                   min(len(after[0]), len(before[0])), before[0].shape[1], decide(found, higher_is_better))
+    result = Reading(metric, comparison, pipeline, float(seed_values(metric, before).mean()),
+                     float(seed_values(metric, after).mean()), found, found.seeds, before[0].shape[1],
+                     higher_is_better, primary=(metric, comparison) == PRIMARY, p_value=found.p_value())
+    return _judged(result, ALPHA)
 
 
-def readings(models: dict) -> list[Reading]:
-    """Every comparison the recorded per-image numbers allow: advanced vs baseline, then TTA per model.
+def _judged(found: Reading, alpha: float) -> Reading:
+    """The reading's verdict at `alpha`: better / worse when its p-value is at most `alpha`
+    (its interval at 1 - alpha excludes zero)."""
+    if not found.estimate.measured_training_noise:
+        return replace(found, verdict="inconclusive", basis="one_seed", level=1 - alpha)
+    if found.interval is None:
+        return replace(found, verdict="inconclusive", basis="constant", level=1 - alpha)
+    if found.p_value <= alpha:
+        return replace(found, verdict=found.direction(), basis="excludes_zero", level=1 - alpha)
+    basis = "corrected" if found.p_value <= ALPHA else "includes_zero"
+    return replace(found, verdict="inconclusive", basis=basis, level=1 - alpha)
+
+
+def judge(found: list[Reading], alpha: float = ALPHA) -> list[Reading]:
+    """The page's verdicts: the primary reading at `alpha`; the others only when it is conclusive
+    (or absent), Holm-corrected among themselves at `alpha`. On equal models the page then shows a
+    false better/worse at most `alpha` of the time, whatever the readings' correlation (a closed
+    test: the primary one first, then Holm)."""
+    head = next((_judged(r, alpha) for r in found if r.primary), None)
+    others = [r for r in found if not r.primary]
+    if head is not None and head.verdict == "inconclusive":
+        others = [_gated(r, alpha) for r in others]
+    else:
+        others = holm(others, alpha)
+    rest = iter(others)
+    return [head if r.primary else next(rest) for r in found]
+
+
+def _gated(found: Reading, alpha: float) -> Reading:
+    """A secondary reading while the primary is inconclusive: never better/worse, and it says so
+    when its own interval excludes zero."""
+    own = _judged(found, alpha)
+    return replace(own, verdict="inconclusive", basis="gated") if own.basis == "excludes_zero" else own
+
+
+def holm(found: list[Reading], alpha: float = ALPHA) -> list[Reading]:
+    """Holm's step-down: the i-th smallest of m p-values is judged at alpha / (m - i + 1), and every
+    one after the first that fails is inconclusive."""
+    judged, failed = {}, False
+    for rank, i in enumerate(sorted(range(len(found)), key=lambda i: found[i].p_value)):
+        level = alpha / (len(found) - rank)
+        failed = failed or found[i].p_value > level
+        own = _judged(found[i], level)
+        judged[i] = replace(own, verdict="inconclusive", basis="corrected") if failed and own.basis == "excludes_zero" else own
+    return [judged[i] for i in range(len(found))]
+
+
+def readings(models: dict, alpha: float = ALPHA) -> list[Reading]:
+    """Every comparison the recorded per-image numbers allow, judged as one page: advanced vs
+    baseline (test accuracy first, the primary reading), then TTA per model.
 
     `models` maps pipeline -> seed -> per-image arrays (the practice's per_image.json): over the
     test images test_correct, test_confidence, tta_correct, perturbed_score; over the training
-    and validation images train_correct, val_correct. Each pipeline counts the seeds it finished.
+    and validation images train_correct, val_correct. Each pipeline counts the seeds it finished;
+    when both finished the same seeds, seed s of one is compared with seed s of the other.
+    `alpha` is the page's false-positive rate on equal models.
     """
     found = []
+    seeds = {pipeline: list(models.get(pipeline, {})) for pipeline in ("baseline", "advanced")}
+    if set(seeds["advanced"]) == set(seeds["baseline"]):
+        seeds["advanced"] = seeds["baseline"]  # the same order: row s is seed s on both sides
     for metric, higher in COMPARED.items():
-        after, before = _side(models, "advanced", metric), _side(models, "baseline", metric)
+        after = _side(models, "advanced", metric, seeds["advanced"])
+        before = _side(models, "baseline", metric, seeds["baseline"])
         if after is not None and before is not None:
-            found.append(reading(metric, "advanced_vs_baseline", None, after, before, higher))
+            paired = seeds["advanced"] == seeds["baseline"]
+            found.append(reading(metric, "advanced_vs_baseline", None, after, before, higher, paired))
     for pipeline in ("baseline", "advanced"):
-        tta, plain = _side(models, pipeline, "tta_accuracy"), _side(models, pipeline, "accuracy")
+        tta = _side(models, pipeline, "tta_accuracy", seeds[pipeline])
+        plain = _side(models, pipeline, "accuracy", seeds[pipeline])
         if tta is not None and plain is not None:
             found.append(reading("tta_accuracy", "tta_vs_plain", pipeline, tta, plain))
-    return found
+    return judge(found, alpha)
+
+
+def headline(found: list[Reading]) -> Reading | None:
+    """The primary reading (test accuracy, advanced vs baseline) of a page, if it has one."""
+    return next((r for r in found if r.primary), None)
 
 
 # ------------------------------------------------------------------ words
@@ -246,16 +468,22 @@ def sentence(reading: Reading, language: str) -> str:
     """The reading in words: values, difference, 95 % interval, verdict (and what would settle it)."""
     words = strings(language)["verdicts"]
     pipeline = words["pipelines"].get(reading.pipeline, reading.pipeline or "")
-    subject = words["metrics"][reading.metric].format(pipeline=pipeline)
+    fields = {"subject": words["metrics"][reading.metric].format(pipeline=pipeline),
+              "before": percent(reading.before, language), "after": percent(reading.after, language),
+              "difference": points(reading.estimate.difference, language, sign=True), "images": reading.images,
+              "seeds": words["seed_count"]["one" if reading.seeds == 1 else "many"].format(seeds=reading.seeds)}
     i = reading.interval
-    text = words["sentence"].format(
-        subject=subject, before=percent(reading.before, language), after=percent(reading.after, language),
-        difference=points(i.difference, language, sign=True), low=points(i.low, language),
-        high=points(i.high, language), images=reading.images,
-        seeds=words["seed_count"]["one" if reading.seeds == 1 else "many"].format(seeds=reading.seeds))
-    if not reading.estimate.measured_training_noise:  # inconclusive whatever the interval says
-        return text + " " + words["one_seed_verdict"] + " " + words["one_seed"].format(seeds=MIN_SEEDS)
+    if i is None:  # one seed, or nothing varies: no interval, and why
+        text = words["sentence_no_interval"].format(**fields)
+        if reading.basis == "one_seed":
+            return text + " " + words["one_seed"].format(seeds=MIN_SEEDS)
+        return text + " " + words["constant"]
+    text = words["sentence"].format(**fields, low=points(i.low, language), high=points(i.high, language))
     actor = words["actors"][reading.comparison]
+    if reading.basis == "corrected":
+        return text + " " + words["corrected"].format(level=percent(reading.level, language))
+    if reading.basis == "gated":
+        return text + " " + words["gated"]
     text += " " + words["verdict"][reading.verdict].format(actor=actor)
     if reading.verdict == "inconclusive":
         text += " " + _needed_text(reading, words)
@@ -276,13 +504,15 @@ def _needed_text(reading: Reading, words: dict) -> str:
 
 
 def comparisons(run, language: str | None = None) -> list[dict]:
-    """The run's readings as {metric, comparison, pipeline, verdict, sentence} in the page's language."""
+    """The run's readings as {metric, comparison, pipeline, verdict, primary, sentence, reading} in the
+    page's language; `primary` marks the headline reading (test accuracy, advanced vs baseline)."""
     per_image = run.facts.get("per_image")
     if not per_image:
         return []
     language = language or run.language
     return [{"metric": r.metric, "comparison": r.comparison, "pipeline": r.pipeline, "verdict": r.verdict,
-             "sentence": sentence(r, language), "reading": r} for r in readings(per_image["models"])]
+             "primary": r.primary, "sentence": sentence(r, language), "reading": r}
+            for r in readings(per_image["models"])]
 
 
 def divergences(run, language: str) -> list[dict]:
@@ -315,6 +545,8 @@ def reflection_prompts(language: str, found: list[dict], diverged: list[dict]) -
         if item["comparison"] != "advanced_vs_baseline" or item["metric"] not in keys:
             continue
         i = item["reading"].interval
+        if i is None:  # one seed: no interval to ask about
+            continue
         prompts.append(words["reflection"][keys[item["metric"]]].format(
             difference=points(i.difference, language, sign=True), low=points(i.low, language),
             high=points(i.high, language), verdict=words["reflection"]["verdict"][item["verdict"]]))
@@ -325,12 +557,14 @@ def reflection_prompts(language: str, found: list[dict], diverged: list[dict]) -
 
 
 def page_words(run) -> dict:
-    """Jinja global `verdicts(run)`: every sentence the results sections need, in the page's language."""
+    """Jinja global `verdicts(run)`: every sentence the results sections need, in the page's language;
+    `headline` is the primary comparison (its verdict judged at 5 % on its own), for the page's result box."""
     language = run.language
     found = comparisons(run, language)
     diverged = divergences(run, language)
     words = strings(language)["verdicts"]
-    return {"comparisons": found, "method": words["method"], "macro": macro_note(run, language),
+    head = next((item for item in found if item["reading"].primary), None)
+    return {"comparisons": found, "headline": head, "method": words["method"], "macro": macro_note(run, language),
             "diverged": diverged, "gap_note": words["train_accuracy_note"],
             "prompts": reflection_prompts(language, found, diverged), "protocol": protocol_rows(run, language)}
 
