@@ -139,8 +139,8 @@ def test_a_newer_download_replaces_the_results_and_keeps_the_run_file(project, t
 
     execution._replace_folder = crash
     try:
-        with pytest.raises(OSError):
-            main(["--project", str(project), "import", str(newer), "colab-run"])
+        # an unforeseen error is one paragraph and exit 1 (errors.exit_status), not a traceback
+        assert main(["--project", str(project), "import", str(newer), "colab-run"]) == 1
     finally:
         execution._replace_folder = original
     assert "accuracy 0.80" in (results / "notebook.ipynb").read_text(encoding="utf-8")
