@@ -132,7 +132,7 @@ RESERVED_SUFFIXES = (".failed",)
 # Names Windows refuses for a file or folder, whatever follows the dot (a portfolio is cloned anywhere).
 WINDOWS_DEVICES = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?")
 RUN_ID_RULE = (f"a run id is 1 to {MAX_ID_LENGTH} lower-case letters, digits, '.', '_' and '-', starting with a "
-               f"letter or digit")
+               f"letter or digit and not ending in {' or '.join(repr(s) for s in RESERVED_SUFFIXES)}")
 
 
 def run_id_problem(run_id: str) -> str | None:
