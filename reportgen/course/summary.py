@@ -153,6 +153,7 @@ def _read_results(project: StudentProject, results, summary: RunSummary, languag
     from reportgen.render.pages import Renderer
 
     summary.practice = evidence.is_practice(results)
+    page = interpretation.page_words(results)  # the run page's readings (in the run's language), once
     verdicts = {}
     if summary.practice:
         try:
@@ -165,7 +166,9 @@ def _read_results(project: StudentProject, results, summary: RunSummary, languag
                 summary.accuracy[pipeline] = report.aggregate["accuracy"].mean
         classes = facts.dataset.num_classes if facts.dataset else len(facts.metrics.class_names)
         summary.chance = 1 / classes if classes else None
-        for found in interpretation.comparisons(results, language):
+        found_here = page["comparisons"] if results.language == language else \
+            interpretation.comparisons(results, language)
+        for found in found_here:
             if found["comparison"] == "advanced_vs_baseline":
                 verdicts[found["metric"]] = found
     for metric in results.metrics[:6]:
@@ -174,7 +177,7 @@ def _read_results(project: StudentProject, results, summary: RunSummary, languag
                                         verdict=found["verdict"] if found else None,
                                         sentence=found["sentence"] if found else ""))
     renderer = Renderer(project, language=results.language)
-    seed = renderer.reflection_seed(results, interpretation.page_words(results))
+    seed = renderer.reflection_seed(results, page)
     path = renderer.reflection_path(results.id)
     written = _read_text(path) if path.is_file() and not path.is_symlink() else seed
     summary.reflection = answered(seed, written, _questions(results))
