@@ -102,7 +102,7 @@ def hostile_portfolio(folder: Path, marker_dir: Path) -> Path:
     (results / "leak.csv").symlink_to("/etc/passwd")
     (results / "figures" / "shadow.png").symlink_to("/etc/passwd")
     index = json.loads((results / "figures.json").read_text(encoding="utf-8"))
-    index["escape"] = {"file": "../../../../../../etc/hostname", "caption": "x"}
+    index["escape"] = {"file": "../" * 40 + "etc/passwd", "caption": "x"}
     (results / "figures.json").write_text(json.dumps(index), encoding="utf-8")
     (folder / "mkdocs.yml").write_text(f"site_name: !!python/object/apply:os.system ['touch {marker}']\n"
                                        "markdown_extensions: [!!python/name:os.system ]\n", encoding="utf-8")

@@ -145,7 +145,9 @@ def test_student_pages_link_their_site_or_carry_a_copy(course):
     assert 'href="https://ana.github.io/portafolio/runs/demo/index.html"' in ana
     beto = site / "estudiantes" / "beto-azar"
     assert (beto / "runs" / "demo" / "index.html").is_file()
-    assert "beto-azar/runs/demo/index.html" in (site / "estudiantes" / "beto-azar.html").read_text(encoding="utf-8")
+    page = (site / "estudiantes" / "beto-azar.html").read_text(encoding="utf-8")
+    assert '<a href="beto-azar/runs/demo/index.html">Copia de sus páginas' in page
+    assert "built-in method" not in _text(site)
 
 
 def test_a_hostile_portfolio_publishes_nothing_from_outside_and_runs_nothing(course):

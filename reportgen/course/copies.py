@@ -9,11 +9,14 @@ into the page inert for Markdown (`SiteFile.standalone`, as `render --out` does)
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from reportgen.course.summary import StudentProject
 from reportgen.render.pages import Renderer
 from reportgen.safe import sanitize_html
+
+log = logging.getLogger("reportgen")
 
 
 class CourseRenderer(Renderer):
@@ -35,5 +38,15 @@ def run_pages(checkout: Path, mkdocs_yml: Path) -> list[tuple[str, str | bytes]]
     for run in discover(project, check_notebooks=False):
         results = harvest_run(project, run)
         for item in renderer.run_files(results):
-            files.append((item.path, item.standalone()))
+            if item.source is None or _inside(item.source, project.root, renderer.figure_cache):
+                files.append((item.path, item.standalone()))
+            else:
+                log.warning("%s: left out %s (it lies outside the portfolio)", project.root.name, item.path)
     return files
+
+
+def _inside(path: Path, *folders: Path) -> bool:
+    """Whether a file to publish lies in the portfolio (or the figures drawn for it), links resolved.
+    The course's own check at its boundary; harvest's containment (reportgen/safe.py) comes first."""
+    resolved = Path(path).resolve()
+    return resolved.is_file() and any(resolved.is_relative_to(folder.resolve()) for folder in folders)
