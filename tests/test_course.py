@@ -229,3 +229,69 @@ def test_git_fetch_refuses_other_transports(tmp_path):
     with pytest.raises(FetchError):
         identity(Source("git", "ext::sh -c touch% " + str(tmp_path / "pwned")))
     assert not (tmp_path / "pwned").exists()
+
+
+def test_reading_a_portfolio_needs_only_the_light_install(tmp_path):
+    import subprocess
+    import sys
+
+    folder = practice_portfolio(tmp_path / "p", runs=("demo",))
+    script = ("import sys; from pathlib import Path; from reportgen.course.summary import summarize; "
+              f"runs = summarize(Path({str(folder)!r}), None, 'es'); assert runs[0].status == 'ok'; "
+              "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'papermill', 'ipykernel', 'reportgen.practice') "
+              "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_clone_holds_links_as_plain_files_and_stays_within_its_limits(tmp_path, monkeypatch):
+    from reportgen.course import fetch as fetching
+
+    repo = tmp_path / "repo"
+    (repo / "experiments").mkdir(parents=True)
+    (repo / "experiments" / "leak.csv").symlink_to("/etc/passwd")
+    (repo / "big.bin").write_bytes(os.urandom(300_000))
+    commit(repo)
+    source = fetching.Source("git", repo.as_uri())
+    checkout = fetching.fetch(source, tmp_path / "checkout")
+    link = checkout / "experiments" / "leak.csv"
+    assert not link.is_symlink() and link.read_text() == "/etc/passwd"  # the link's target's name, as text
+    assert not (checkout / ".git").exists()
+    monkeypatch.setattr(fetching, "MAX_REPO_BYTES", 100_000)
+    with pytest.raises(fetching.FetchError, match="larger than"):
+        fetching.fetch(source, tmp_path / "checkout")
+    assert not (tmp_path / "checkout").exists()
+
+
+def test_results_not_made_by_the_committed_practice_code_are_flagged(tmp_path):
+    from reportgen.course.summary import StudentProject, stale_key
+    from reportgen.harvest import harvest_run
+    from reportgen.runs import discover
+    from reportgen.runs.cache import package_code_hash
+
+    folder = own_notebook_portfolio(tmp_path / "p")
+    (folder / "reportgen" / "practice").mkdir(parents=True)
+    (folder / "reportgen" / "practice" / "models.py").write_text("LAYERS = 3\n", encoding="utf-8")
+    (folder / "reportgen" / "record.py").write_text("", encoding="utf-8")
+    record_path = folder / "experiments" / "results" / "mio" / "run.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record["cache_components"]["package"] = package_code_hash(folder / "reportgen")
+    record_path.write_text(json.dumps(record), encoding="utf-8")
+    project = StudentProject(folder)
+    run = discover(project, check_notebooks=False)[0]
+    assert not stale_key(project, harvest_run(project, run))
+    (folder / "reportgen" / "practice" / "models.py").write_text("LAYERS = 4\n", encoding="utf-8")
+    assert stale_key(project, harvest_run(project, run))
+
+
+def test_the_course_pages_speak_the_rosters_language(course):
+    from reportgen.course.roster import Roster
+    from reportgen.course.site import pages
+
+    _roster, _site, summaries, _root = course
+    roster = Roster(course="C", language="en", students=[{"name": s.name, "repo": s.repo} for s in summaries.values()])
+    made = pages(roster, list(summaries.values()))
+    assert "| Student | Runs | Status |" in made["index.md"]
+    assert "87.6% → 81.6% (worse)" in made["index.md"]
+    assert "Estudiante" not in made["index.md"]
