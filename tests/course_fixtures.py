@@ -85,8 +85,11 @@ def own_notebook_portfolio(folder: Path, run_id: str = "mio", accuracy: float = 
 
 
 def corrupt_portfolio(folder: Path) -> Path:
-    practice_portfolio(folder, runs=("demo",))
+    """Two runs, each corrupt its own way: a run.json that does not parse, and numbers of the wrong shape."""
+    practice_portfolio(folder)
     (folder / "experiments" / "results" / "demo" / "run.json").write_text("{not json", encoding="utf-8")
+    metrics = folder / "experiments" / "results" / "shortcut" / "metrics.json"
+    metrics.write_text(json.dumps({"pipelines": {"baseline": {"aggregate": "x"}, "advanced": []}}), encoding="utf-8")
     return folder
 
 

@@ -65,7 +65,9 @@ def test_every_student_has_a_row_and_the_failures_stay_theirs(course):
     assert len(summaries) == 8
     assert summaries["Ana Pérez"].status == "ok" and [r.id for r in summaries["Ana Pérez"].runs] == ["demo", "shortcut"]
     assert summaries["Darío Falla"].status == "failed"
-    assert summaries["Eva Rota"].runs[0].status == "corrupt"
+    assert [run.status for run in summaries["Eva Rota"].runs] == ["corrupt", "corrupt"]  # each run says why
+    assert "run.json" in summaries["Eva Rota"].runs[0].problem
+    assert "experiments/results/shortcut" in summaries["Eva Rota"].runs[1].problem
     assert "no such folder" in summaries["Gabi Nadie"].problem
     index = (site / "index.html").read_text(encoding="utf-8")
     for name in ("Ana Pérez", "Beto Azar", "Carla Propia", "Darío Falla", "Eva Rota", "Fede Carpeta", "Gabi Nadie"):
@@ -182,10 +184,14 @@ def test_an_unchanged_repository_is_not_read_again(course, monkeypatch, tmp_path
     def refuse(*args, **kwargs):
         raise AssertionError("an unchanged portfolio was read again")
 
+    import reportgen.course.copies as copies
+
     monkeypatch.setattr(build, "summarize", refuse)
     monkeypatch.setattr(build, "fetch", refuse)
+    monkeypatch.setattr(copies, "run_pages", refuse)
     again = {s.name: s for s in build_course(roster, tmp_path / "site", jobs=1)}
     assert again["Ana Pérez"] == summaries["Ana Pérez"]
+    assert (tmp_path / "site" / "estudiantes" / "beto-azar" / "runs" / "demo" / "index.html").is_file()  # kept
     assert again["Gabi Nadie"].problem  # not fetched: still says why
     # A new commit is read again.
     ana = root / "repos" / "ana"

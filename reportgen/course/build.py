@@ -37,12 +37,14 @@ def build_course(roster_path: str | Path, out: str | Path = "course-site", *, ca
     out = Path(out).resolve()
     _check_out(out)
     work = Path(cache_dir).resolve() if cache_dir else base / ".cache" / "reportgen" / "course"
-    started = time.perf_counter()
-    summaries = read_all(roster.students, base, work, roster.language, jobs or min(2, os.cpu_count() or 1))
-    log.info("read %d portfolios in %.1f s", len(summaries), time.perf_counter() - started)
-    from reportgen.course.site import build_site
+    from reportgen.course.site import build_site, write_config
 
-    build_site(roster, summaries, work, out, base)
+    started = time.perf_counter()
+    mkdocs_yml = write_config(work / "settings", roster)  # the course's Markdown settings, for copies too
+    summaries = read_all(roster.students, base, work, roster.language, mkdocs_yml,
+                         jobs or min(2, os.cpu_count() or 1))
+    log.info("read %d portfolios in %.1f s", len(summaries), time.perf_counter() - started)
+    build_site(roster, summaries, work, out)
     log.info("course site built in %s (%.1f s in all)", out, time.perf_counter() - started)
     return summaries
 
@@ -53,9 +55,11 @@ def _check_out(out: Path) -> None:
                           f"(it holds {MARKER}); nothing there was changed.")
 
 
-def read_all(students: list[Student], base: Path, work: Path, language: str, jobs: int) -> list[StudentSummary]:
-    """Every student's summary: from the cache where their portfolio is unchanged, read otherwise."""
-    tasks = [(student, base, work, language) for student in students]
+def read_all(students: list[Student], base: Path, work: Path, language: str, mkdocs_yml: Path,
+             jobs: int) -> list[StudentSummary]:
+    """Every student's summary (and pages, for a student with no site): from the cache where their
+    portfolio is unchanged, read otherwise."""
+    tasks = [(student, base, work, language, mkdocs_yml) for student in students]
     if jobs <= 1 or len(tasks) <= 1:
         return [read_student(*task) for task in tasks]
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_worker) as pool:
@@ -81,32 +85,46 @@ def _alarm(signum, frame):
     raise _TooSlow
 
 
-def read_student(student: Student, base: Path, work: Path, language: str) -> StudentSummary:
-    """One student's summary; every problem becomes the row's `problem`, never an exception."""
+def read_student(student: Student, base: Path, work: Path, language: str, mkdocs_yml: Path) -> StudentSummary:
+    """One student's summary; every problem becomes the row's `problem`, never an exception.
+    A student with no published site also gets a copy of their run pages (course/copies.py)."""
+    from reportgen.course.copies import ensure_copies
+
     summary = StudentSummary(name=student.name, slug=student.slug, repo=student.repo, site=student.site)
-    wanted = None
+    wanted, checkout = None, None
     try:
         source = source_of(student, base)
         summary.identity = identity(source)
         wanted = cache.key(summary.identity, language)
         kept = cache.load(work / "summaries", student.slug, wanted)
         if kept is not None:
-            return kept.model_copy(update={"name": student.name, "repo": student.repo, "site": student.site})
-        checkout = fetch(source, work / "repos" / student.slug)
-        (checkout / IDENTITY_FILE).write_text(summary.identity, encoding="utf-8")
-        summary.runs = _limited(lambda: summarize(checkout, None, language))
+            summary = kept.model_copy(update={"name": student.name, "repo": student.repo, "site": student.site})
+        else:
+            checkout = fetch(source, work / "repos" / student.slug)
+            (checkout / IDENTITY_FILE).write_text(summary.identity, encoding="utf-8")
+            summary.runs = _limited(lambda: summarize(checkout, mkdocs_yml, language))
+            cache.store(work / "summaries", student.slug, wanted, summary)
+        if not student.site and not summary.problem:
+            _limited(lambda: ensure_copies(work, summary, checkout or checkout_of(work, summary, student, base),
+                                           mkdocs_yml, wanted))
     except FetchError as exc:
-        summary.problem = _short(str(exc), work)
-        wanted = None  # a repository unreachable now may be reachable next time
+        summary.problem = _short(str(exc), work)  # not cached: unreachable now may be reachable next time
     except _TooSlow:
         summary.problem = f"reading it took longer than {READ_SECONDS} s"
+        _store(work, student, wanted, summary)
     except ReportgenError as exc:
         summary.problem = _short(str(exc), work)
+        _store(work, student, wanted, summary)
     except Exception as exc:  # noqa: BLE001  (hostile content may break any parser: the row says so)
         summary.problem = _short(f"{type(exc).__name__}: {exc}", work)
+        _store(work, student, wanted, summary)
+    return summary
+
+
+def _store(work: Path, student: Student, wanted: str | None, summary: StudentSummary) -> None:
+    """A portfolio that cannot be read at this commit will not be read at it next time either."""
     if wanted:
         cache.store(work / "summaries", student.slug, wanted, summary)
-    return summary
 
 
 def _limited(read):
@@ -133,7 +151,8 @@ def _short(message: str, work: Path) -> str:
 
 
 def checkout_of(work: Path, summary: StudentSummary, student: Student, base: Path) -> Path | None:
-    """The student's checkout at the summary's identity (fetched again if it was removed), or None."""
+    """The student's checkout at the summary's identity (fetched again if it was removed), or None.
+    Only needed when a summary came from the cache and its pages have still to be made."""
     folder = work / "repos" / summary.slug
     marker = folder / IDENTITY_FILE
     if marker.is_file() and marker.read_text(encoding="utf-8") == summary.identity:

@@ -5,6 +5,9 @@ templates and Markdown settings (course/summary.py `StudentProject`), never the 
 student wrote in Markdown (the reflection) is rendered and passes the notebook HTML's sanitiser, as a
 notebook's Markdown does: on a course site it is someone else's input. Notebook parts are written
 into the page inert for Markdown (`SiteFile.standalone`, as `render --out` does).
+
+Copies are made in the reader processes, beside the summaries, and kept under the course's cache by
+the portfolio's identity: an unchanged portfolio's pages are not made again.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from reportgen.course.summary import StudentProject
+import shutil
+
+from reportgen.course.summary import StudentProject, StudentSummary
 from reportgen.render.pages import Renderer
 from reportgen.safe import sanitize_html
 
@@ -50,3 +55,39 @@ def _inside(path: Path, *folders: Path) -> bool:
     The course's own check at its boundary; harvest's containment (reportgen/safe.py) comes first."""
     resolved = Path(path).resolve()
     return resolved.is_file() and any(resolved.is_relative_to(folder.resolve()) for folder in folders)
+
+
+def copies_folder(work: Path, slug: str) -> Path:
+    return work / "copies" / slug
+
+
+def ensure_copies(work: Path, summary: StudentSummary, checkout: Path | None, mkdocs_yml: Path, key: str) -> None:
+    """The student's run pages under the cache (`copies_folder`), made unless already made for `key`."""
+    folder = copies_folder(work, summary.slug)
+    marker = folder / ".course-key"
+    if marker.is_file() and marker.read_text(encoding="utf-8") == key:
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    if checkout is None:
+        return
+    try:
+        files = run_pages(checkout, mkdocs_yml)
+    except Exception as exc:  # noqa: BLE001  (the summary already says what is wrong; the course builds)
+        log.warning("%s: no copy of the run pages (%s: %s)", summary.name, type(exc).__name__, str(exc)[:200])
+        files = []
+    staging = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    for path, content in files:
+        target = staging / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    staging.mkdir(parents=True, exist_ok=True)
+    (staging / ".course-key").write_text(key, encoding="utf-8")
+    staging.rename(folder)
+
+
+def copied(work: Path, summary: StudentSummary, key: str) -> Path | None:
+    """The folder of a student's copied pages when they were made for `key`."""
+    folder = copies_folder(work, summary.slug)
+    marker = folder / ".course-key"
+    return folder if marker.is_file() and marker.read_text(encoding="utf-8") == key else None

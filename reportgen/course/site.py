@@ -22,6 +22,8 @@ from pathlib import Path
 
 import logging
 
+from reportgen.course import cache
+from reportgen.course.copies import copied
 from reportgen.course.roster import Roster
 from reportgen.course.summary import FLAGS, RunSummary, StudentSummary
 
@@ -37,7 +39,7 @@ log = logging.getLogger("reportgen")
 
 # ------------------------------------------------------------------ the build
 
-def build_site(roster: Roster, summaries: list[StudentSummary], work: Path, out: Path, base: Path) -> None:
+def build_site(roster: Roster, summaries: list[StudentSummary], work: Path, out: Path) -> None:
     """Write the course's docs into a staging folder, build them, move the site to `out`."""
     from reportgen.course.build import replace_folder
 
@@ -50,9 +52,10 @@ def build_site(roster: Roster, summaries: list[StudentSummary], work: Path, out:
         for path, content in pages(roster, summaries).items():
             _write(docs / path, content)
         for student, summary in zip(roster.students, summaries):
-            if not student.site and not summary.problem:
-                for path, content in run_copies(summary, student, work, base, mkdocs_yml):
-                    _write(docs / f"estudiantes/{summary.slug}/{path}", content)
+            made = copied(work, summary, cache.key(summary.identity, roster.language)) \
+                if not student.site and not summary.problem else None
+            if made is not None:
+                shutil.copytree(made, docs / "estudiantes" / summary.slug, ignore=shutil.ignore_patterns(".course-key"))
         _write(docs / "assets" / "course.css", (ASSETS / "course.css").read_bytes())
         _write(docs / "assets" / "site.js", SITE_JS.read_bytes())
         shutil.copytree(VENDOR, docs / "assets" / "vendor")
@@ -270,20 +273,3 @@ def _cell(text: str) -> str:
     """A CSV cell a spreadsheet shows as text: a leading =, +, - or @ would be read as a formula."""
     text = str(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-# --------------------------------------------------------------- run copies
-
-def run_copies(summary: StudentSummary, student, work: Path, base: Path, mkdocs_yml: Path) -> list[tuple[str, str | bytes]]:
-    """A student's run pages made here, with the course's templates, for a student with no published site."""
-    from reportgen.course.build import checkout_of
-    from reportgen.course.copies import run_pages
-
-    checkout = checkout_of(work, summary, student, base)
-    if checkout is None:
-        return []
-    try:
-        return run_pages(checkout, mkdocs_yml)
-    except Exception as exc:  # noqa: BLE001  (the summary already says what is wrong; the course builds)
-        log.warning("%s: no copy of the run pages (%s: %s)", summary.name, type(exc).__name__, str(exc)[:200])
-        return []

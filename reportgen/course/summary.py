@@ -134,21 +134,36 @@ def _run_summary(project: StudentProject, run, language: str) -> RunSummary:
     try:
         results = harvest_run(project, run)
     except CorruptResults as exc:
-        summary.status, summary.problem = "corrupt", exc.problem
-        summary.flags = ["corrupt"]
-        return summary
+        return _corrupt(summary, exc.problem)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # e.g. a results JSON cut short
+        where = project.results(run.id).relative_to(project.root).as_posix()
+        return _corrupt(summary, f"{where}: unreadable results ({type(exc).__name__}: {exc})")
     summary.status = results.status
-    summary.finished = (results.record or {}).get("finished") or (results.failure.finished if results.failure else None)
+    summary.finished = _text_or_none((results.record or {}).get("finished")) or \
+        (_text_or_none(results.failure.finished) if results.failure else None)
     if results.failure is not None and results.status == "failed":
-        summary.problem = results.failure.summary[:300]
+        summary.problem = str(results.failure.summary)[:300]
     if results.folder is not None:
-        _read_results(project, results, summary, language)
+        try:
+            _read_results(project, results, summary, language)
+        except Exception as exc:  # noqa: BLE001  (numbers of the wrong shape anywhere: this run's row says so)
+            return _corrupt(summary, f"{type(exc).__name__}: {exc}")
     summary.flags = _flags(project, results, summary)
     return summary
 
 
+def _corrupt(summary: RunSummary, problem: str) -> RunSummary:
+    summary.status, summary.problem, summary.flags = "corrupt", " ".join(problem.split())[:300], ["corrupt"]
+    summary.readings, summary.accuracy = [], {}
+    return summary
+
+
+def _text_or_none(value) -> str | None:
+    return value[:40] if isinstance(value, str) and value else None
+
+
 def _read_results(project: StudentProject, results, summary: RunSummary, language: str) -> None:
-    from reportgen.facts import FactError, read_facts
+    from reportgen.facts import read_facts
     from reportgen.render import evidence, interpretation
     from reportgen.render.pages import Renderer
 
@@ -156,21 +171,14 @@ def _read_results(project: StudentProject, results, summary: RunSummary, languag
     page = interpretation.page_words(results)  # the run page's readings (in the run's language), once
     verdicts = {}
     if summary.practice:
-        try:
-            facts = read_facts(results.facts)
-        except FactError as exc:
-            summary.status, summary.problem = "corrupt", str(exc)[:300]
-            return
+        facts = read_facts(results.facts)  # FactError: the file and the field, in this run's row
         for pipeline, report in facts.metrics.pipelines.items():
             if "accuracy" in report.aggregate:
                 summary.accuracy[pipeline] = report.aggregate["accuracy"].mean
         classes = facts.dataset.num_classes if facts.dataset else len(facts.metrics.class_names)
         summary.chance = 1 / classes if classes else None
-        found_here = page["comparisons"] if results.language == language else \
-            interpretation.comparisons(results, language)
-        for found in found_here:
-            if found["comparison"] == "advanced_vs_baseline":
-                verdicts[found["metric"]] = found
+        found = page["comparisons"] if results.language == language else interpretation.comparisons(results, language)
+        verdicts = {item["metric"]: item for item in found if item["comparison"] == "advanced_vs_baseline"}
     for metric in results.metrics[:6]:
         found = verdicts.get(metric.name) if metric.group == "advanced" else None
         summary.readings.append(Reading(metric=metric.name, group=metric.group, value=_number(metric.value),
