@@ -126,6 +126,9 @@ def hostile_portfolio(folder: Path, marker_dir: Path) -> Path:
     reflection.parent.mkdir(parents=True, exist_ok=True)
     reflection.write_text("**1. Data augmentation.** x\n\n<script>alert(5)</script><img src=x onerror=alert(6)>\n"
                           "[y](javascript:alert(7))\n", encoding="utf-8")
+    shutil.copy(run_file, run_file.with_name("<img src=x onerror=alert(9)>.yaml"))  # an id that is markup
+    outside = dict(config, notebook="../../../../../../../../tmp/<b>x</b>")
+    (run_file.with_name("fuera.yaml")).write_text(yaml.safe_dump(outside), encoding="utf-8")
     (folder / ".gitmodules").write_text('[submodule "evil"]\n\tpath = evil\n\turl = ../evil\n', encoding="utf-8")
     (folder / "docs" / "leak.md").symlink_to("/etc/hostname")
     return folder

@@ -13,6 +13,7 @@ the portfolio's identity: an unchanged portfolio's pages are not made again.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import shutil
@@ -22,6 +23,8 @@ from reportgen.render.pages import Renderer
 from reportgen.safe import sanitize_html
 
 log = logging.getLogger("reportgen")
+# Run ids whose pages are copied (issue 20's rule; reportgen/safe.py will hold the one rule once it lands).
+SAFE_RUN_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
 
 
 class CourseRenderer(Renderer):
@@ -41,6 +44,9 @@ def run_pages(checkout: Path, mkdocs_yml: Path) -> list[tuple[str, str | bytes]]
     renderer = CourseRenderer(project)
     files = []
     for run in discover(project, check_notebooks=False):
+        if not SAFE_RUN_ID.fullmatch(run.id):  # its pages' paths would carry markup into the site
+            log.warning("%s: no copy of run %r (not a valid run id)", project.root.name, run.id[:80])
+            continue
         results = harvest_run(project, run)
         for item in renderer.run_files(results):
             if item.source is None or _inside(item.source, project.root, renderer.figure_cache):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import tempfile
 from collections import defaultdict
@@ -23,7 +24,7 @@ from pathlib import Path
 import logging
 
 from reportgen.course import cache
-from reportgen.course.copies import copied
+from reportgen.course.copies import SAFE_RUN_ID, copied
 from reportgen.course.roster import Roster
 from reportgen.course.summary import FLAGS, RunSummary, StudentSummary
 
@@ -34,6 +35,7 @@ ASSETS = HERE / "assets"
 VENDOR = HERE.parents[1] / "docs" / "assets" / "vendor"
 SITE_JS = HERE.parents[1] / "docs" / "javascripts" / "site.js"  # MathJax settings, sortable tables
 GRADES = "calificaciones.csv"
+NOTEBOOK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")  # notebooks compared on a page of their own
 log = logging.getLogger("reportgen")
 
 
@@ -48,7 +50,7 @@ def build_site(roster: Roster, summaries: list[StudentSummary], work: Path, out:
     try:
         source = staging / "source"
         docs = source / "docs"
-        mkdocs_yml = write_config(source, roster)
+        mkdocs_yml = write_config(source, roster, summaries)
         for path, content in pages(roster, summaries).items():
             _write(docs / path, content)
         for student, summary in zip(roster.students, summaries):
@@ -70,10 +72,14 @@ def _write(path: Path, content: str | bytes) -> None:
     path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
 
 
-def write_config(source: Path, roster: Roster) -> Path:
-    """The course site's mkdocs.yml, from the course's own template (values JSON-quoted: valid YAML)."""
+def write_config(source: Path, roster: Roster, summaries: list[StudentSummary] = ()) -> Path:
+    """The course site's mkdocs.yml, from the course's own template (values JSON-quoted: valid YAML).
+    The navigation lists the course's own pages only, each titled by its (escaped) front matter: no
+    title comes from a folder's name, and the copies of run pages are reached through links."""
+    nav = [f"estudiantes/{s.slug}.md" for s in summaries]
     text = _environment(roster.language).get_template("mkdocs.yml.j2").render(
-        course=roster.course, language=roster.language, t=_words(roster.language))
+        course=roster.course, language=roster.language, t=_words(roster.language), students=nav,
+        notebooks=[f"comparacion/{name}.md" for name in sorted(by_notebook(list(summaries)))])
     path = source / "mkdocs.yml"
     _write(path, text)
     return path
@@ -146,6 +152,7 @@ def _environment(language: str = "es"):
                 "checklist": (sum(r.checklist[0] for r in runs), sum(r.checklist[1] for r in runs))}
 
     env.filters.update(url=_url)
+    env.tests.update(safe_run_id=lambda run_id: bool(SAFE_RUN_ID.fullmatch(str(run_id))))
     env.globals.update(status_cell=status_cell, flags_cell=flags_cell, headline_cell=headline_cell,
                        accuracy_verdict=accuracy_verdict, reading_value=reading_value, fraction=fraction,
                        totals=totals)
@@ -196,7 +203,7 @@ def by_notebook(summaries: list[StudentSummary]) -> dict[str, list[tuple[Student
     groups: dict[str, list] = defaultdict(list)
     for summary in summaries:
         for run in summary.runs:
-            if run.notebook:
+            if NOTEBOOK_NAME.fullmatch(run.notebook):  # the page's file name: no path, no markup
                 groups[run.notebook].append((summary, run))
     return dict(groups)
 
@@ -256,7 +263,8 @@ def grades_csv(summaries: list[StudentSummary]) -> str:
         for run in summary.runs or [None]:
             verdict = next((r.verdict for r in run.readings if r.metric == "accuracy" and r.verdict), "") if run else ""
             writer.writerow([_cell(summary.name), summary.slug, _cell(summary.repo), summary.status,
-                             run.id if run else "", run.notebook if run else "", run.status if run else "",
+                             _cell(run.id) if run else "", _cell(run.notebook) if run else "",
+                             run.status if run else "",
                              _fraction(run.accuracy.get("baseline")) if run else "",
                              _fraction(run.accuracy.get("advanced")) if run else "", verdict,
                              *(run.reflection if run else ("", "")), *(run.checklist if run else ("", "")),
