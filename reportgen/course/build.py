@@ -167,12 +167,11 @@ def checkout_of(work: Path, summary: StudentSummary, student: Student, base: Pat
 
 def replace_folder(staging: Path, out: Path) -> None:
     """Move a finished site into place: the old one is removed only once the new one is complete."""
+    import tempfile
+
     (staging / MARKER).write_text("A course site made by `python -m reportgen course`.\n", encoding="utf-8")
-    old = out.with_name(out.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
+    old = Path(tempfile.mkdtemp(prefix=".course-old-", dir=out.parent)) / out.name  # never a folder of the user's
     if out.exists():
         out.rename(old)
     staging.rename(out)
-    if old.exists():
-        shutil.rmtree(old)
+    shutil.rmtree(old.parent, ignore_errors=True)
