@@ -228,9 +228,10 @@ def test_the_command_refuses_a_folder_that_is_not_a_course_site(tmp_path):
     assert main(["course", str(tmp_path / "roster.yaml"), "--out", str(out)]) == 2
     assert (out / "index.md").read_text(encoding="utf-8") == "mío"
     assert main(["course", str(tmp_path / "nothing.yaml")]) == 2
-    (tmp_path / "docs.old").mkdir()  # a folder of the user's beside --out is never used nor removed
-    assert main(["course", str(tmp_path / "roster.yaml"), "--out", str(tmp_path / "docs")]) == 2
-    assert (tmp_path / "docs.old").is_dir()
+    (tmp_path / "site.old").mkdir()  # a folder of the user's beside --out is never used nor removed
+    for _ in range(2):  # the second build replaces the first
+        assert main(["course", str(tmp_path / "roster.yaml"), "--out", str(tmp_path / "site")]) == 0
+    assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site.old").is_dir()
 
 
 def test_git_fetch_refuses_other_transports(tmp_path):
