@@ -28,7 +28,7 @@ def commit(folder: Path, message: str = "portfolio") -> None:
 
 
 def practice_portfolio(folder: Path, runs=PRACTICE_RUNS, accuracy: dict | None = None,
-                       answers: int = 0) -> Path:
+                       answers: int = 0, edit_code: bool = False) -> Path:
     """A portfolio with the shipped practice runs' committed results; `accuracy` sets a pipeline's mean
     test accuracy (pipeline -> value); `answers` reflection questions of the demo answered."""
     (folder / "experiments" / "runs").mkdir(parents=True, exist_ok=True)
@@ -37,6 +37,12 @@ def practice_portfolio(folder: Path, runs=PRACTICE_RUNS, accuracy: dict | None =
         shutil.copy(REPO / "experiments" / "runs" / f"{run}.yaml", folder / "experiments" / "runs")
         shutil.copytree(REPO / "experiments" / "results" / run, folder / "experiments" / "results" / run,
                         ignore=shutil.ignore_patterns("notebook.log"))
+    if edit_code:  # the committed notebook's code is no longer the one the results came from
+        notebook = folder / "experiments" / "augmentation_xai.ipynb"
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+        nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "print('otra celda')",
+                            "outputs": [], "execution_count": None})
+        notebook.write_text(json.dumps(nb), encoding="utf-8")
     for pipeline, value in (accuracy or {}).items():
         path = folder / "experiments" / "results" / runs[0] / "metrics.json"
         metrics = json.loads(path.read_text(encoding="utf-8"))
@@ -84,6 +90,17 @@ def own_notebook_portfolio(folder: Path, run_id: str = "mio", accuracy: float = 
     return folder
 
 
+def hostile_run_files(folder: Path) -> Path:
+    """Run files whose id is markup and whose notebook lies outside experiments/ (refused by discover)."""
+    practice_portfolio(folder, runs=("demo",))
+    run_file = folder / "experiments" / "runs" / "demo.yaml"
+    config = yaml.safe_load(run_file.read_text(encoding="utf-8"))
+    shutil.copy(run_file, run_file.with_name("<img src=x onerror=alert(9)>.yaml"))
+    outside = dict(config, notebook="../../../../../../../../tmp/<b>x</b>")
+    run_file.with_name("fuera.yaml").write_text(yaml.safe_dump(outside), encoding="utf-8")
+    return folder
+
+
 def corrupt_portfolio(folder: Path) -> Path:
     """Two runs, each corrupt its own way: a run.json that does not parse, and numbers of the wrong shape."""
     practice_portfolio(folder)
@@ -99,14 +116,18 @@ PWNED = "reportgen-course-pwned"  # a file a hostile portfolio tries to create b
 def hostile_portfolio(folder: Path, marker_dir: Path) -> Path:
     """Everything a hostile student could commit: links out, YAML that imports code, templates that reach
     Python, a schema naming a function, script in names, titles and the reflection."""
-    practice_portfolio(folder, runs=("demo",))
+    practice_portfolio(folder)
     results = folder / "experiments" / "results" / "demo"
+    escaping = folder / "experiments" / "results" / "shortcut"  # its files point out of its folder
     marker = marker_dir / PWNED
     (results / "leak.csv").symlink_to("/etc/passwd")
+    (results / "figures").mkdir(exist_ok=True)
     (results / "figures" / "shadow.png").symlink_to("/etc/passwd")
-    index = json.loads((results / "figures.json").read_text(encoding="utf-8"))
-    index["escape"] = {"file": "../" * 40 + "etc/passwd", "caption": "x"}
-    (results / "figures.json").write_text(json.dumps(index), encoding="utf-8")
+    outside = "../" * 40 + "etc/passwd"
+    (escaping / "figures.json").write_text(json.dumps({"escape": {"file": outside, "caption": "x"}}), encoding="utf-8")
+    records = json.loads((escaping / "records.json").read_text(encoding="utf-8"))
+    records.append({"kind": "table", "name": "escape", "file": outside, "caption": "x"})
+    (escaping / "records.json").write_text(json.dumps(records), encoding="utf-8")
     (folder / "mkdocs.yml").write_text(f"site_name: !!python/object/apply:os.system ['touch {marker}']\n"
                                        "markdown_extensions: [!!python/name:os.system ]\n", encoding="utf-8")
     (folder / "templates").mkdir()
@@ -126,9 +147,6 @@ def hostile_portfolio(folder: Path, marker_dir: Path) -> Path:
     reflection.parent.mkdir(parents=True, exist_ok=True)
     reflection.write_text("**1. Data augmentation.** x\n\n<script>alert(5)</script><img src=x onerror=alert(6)>\n"
                           "[y](javascript:alert(7))\n", encoding="utf-8")
-    shutil.copy(run_file, run_file.with_name("<img src=x onerror=alert(9)>.yaml"))  # an id that is markup
-    outside = dict(config, notebook="../../../../../../../../tmp/<b>x</b>")
-    (run_file.with_name("fuera.yaml")).write_text(yaml.safe_dump(outside), encoding="utf-8")
     (folder / ".gitmodules").write_text('[submodule "evil"]\n\tpath = evil\n\turl = ../evil\n', encoding="utf-8")
     (folder / "docs" / "leak.md").symlink_to("/etc/hostname")
     return folder

@@ -19,6 +19,7 @@ from pathlib import Path
 import shutil
 
 from reportgen.course.summary import StudentProject, StudentSummary
+from reportgen.errors import CorruptResults
 from reportgen.render.pages import Renderer
 from reportgen.safe import sanitize_html
 
@@ -47,7 +48,10 @@ def run_pages(checkout: Path, mkdocs_yml: Path) -> list[tuple[str, str | bytes]]
         if not SAFE_RUN_ID.fullmatch(run.id):  # its pages' paths would carry markup into the site
             log.warning("%s: no copy of run %r (not a valid run id)", project.root.name, run.id[:80])
             continue
-        results = harvest_run(project, run)
+        try:
+            results = harvest_run(project, run)
+        except CorruptResults:  # its row says why; the other runs' pages are made
+            continue
         for item in renderer.run_files(results):
             if item.source is None or _inside(item.source, project.root, renderer.figure_cache):
                 files.append((item.path, item.standalone()))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course_fixtures import (PWNED, commit, corrupt_portfolio, hostile_portfolio, own_notebook_portfolio,
-                             practice_portfolio)
+from course_fixtures import (PWNED, REPO, commit, corrupt_portfolio, hostile_portfolio, hostile_run_files,
+                             own_notebook_portfolio, practice_portfolio)
 from html_checks import control_character_problems, live_script_problems
 from reportgen.course import build_course
 from reportgen.course.roster import load_roster
@@ -37,11 +37,12 @@ def course(tmp_path_factory):
         students.append(entry)
 
     add("Ana Pérez", practice_portfolio(repos / "ana", answers=5), site="https://ana.github.io/portafolio/")
-    add("Beto Azar", practice_portfolio(repos / "beto", accuracy={"advanced": 0.09}))
+    add("Beto Azar", practice_portfolio(repos / "beto", accuracy={"advanced": 0.09}, edit_code=True))
     add("Carla Propia", own_notebook_portfolio(repos / "carla"), site="https://carla.github.io/p/")
     add("Darío Falla", own_notebook_portfolio(repos / "dario", failed=True), site="https://dario.github.io/p/")
     add("Eva Rota", corrupt_portfolio(repos / "eva"), site="https://eva.github.io/p/")
     add("Hostil <script>alert(8)</script>", hostile_portfolio(repos / "hostil", root))
+    add("Ids Hostiles", hostile_run_files(repos / "ids"), site="https://ids.github.io/p/")
     folder = practice_portfolio(repos / "carpeta", runs=("shortcut",))
     (folder / "experiments" / "results" / "shortcut" / "leak.csv").symlink_to("/etc/passwd")
     (folder / "docs").mkdir(exist_ok=True)
@@ -62,12 +63,13 @@ def _text(site: Path) -> str:
 
 def test_every_student_has_a_row_and_the_failures_stay_theirs(course):
     _roster, site, summaries, _root = course
-    assert len(summaries) == 8
+    assert len(summaries) == 9
     assert summaries["Ana Pérez"].status == "ok" and [r.id for r in summaries["Ana Pérez"].runs] == ["demo", "shortcut"]
     assert summaries["Darío Falla"].status == "failed"
     assert [run.status for run in summaries["Eva Rota"].runs] == ["corrupt", "corrupt"]  # each run says why
     assert "run.json" in summaries["Eva Rota"].runs[0].problem
-    assert "experiments/results/shortcut" in summaries["Eva Rota"].runs[1].problem
+    assert "metrics.json" in summaries["Eva Rota"].runs[1].problem
+    assert "run id" in summaries["Ids Hostiles"].problem  # its run files are refused: the row says why
     assert "no such folder" in summaries["Gabi Nadie"].problem
     index = (site / "index.html").read_text(encoding="utf-8")
     for name in ("Ana Pérez", "Beto Azar", "Carla Propia", "Darío Falla", "Eva Rota", "Fede Carpeta", "Gabi Nadie"):
@@ -76,13 +78,34 @@ def test_every_student_has_a_row_and_the_failures_stay_theirs(course):
     assert (site / "estudiantes" / "gabi-nadie.html").is_file()
 
 
+def _demo_reading():
+    """The shipped demo's mean test accuracies and its accuracy verdict, as the run page reads them."""
+    from reportgen.harvest import harvest_run
+    from reportgen.project import Project
+    from reportgen.render import interpretation
+    from reportgen.runs import discover
+
+    project = Project.at(REPO)
+    demo = harvest_run(project, next(r for r in discover(project, check_notebooks=False) if r.id == "demo"))
+    means = {p: demo.facts["metrics"]["pipelines"][p]["aggregate"]["accuracy"]["mean"] for p in ("baseline", "advanced")}
+    verdict = next(c["verdict"] for c in interpretation.comparisons(demo, "es")
+                   if c["metric"] == "accuracy" and c["comparison"] == "advanced_vs_baseline")
+    return means, verdict
+
+
 def test_headline_readings_carry_the_pages_verdicts(course):
+    from reportgen.render.numbers import percent
+    from reportgen.render.strings import strings
+
     _roster, site, summaries, _root = course
+    means, verdict = _demo_reading()
     demo = summaries["Ana Pérez"].runs[0]
-    assert demo.accuracy == pytest.approx({"baseline": 0.876, "advanced": 0.816})
+    assert demo.accuracy == pytest.approx(means)
     accuracy = next(r for r in demo.readings if r.metric == "accuracy" and r.group == "advanced")
-    assert accuracy.verdict == "worse" and "IC 95 %" in accuracy.sentence
-    assert "87,6 % → 81,6 % (empeora)" in (site / "index.html").read_text(encoding="utf-8")
+    assert accuracy.verdict == verdict and "IC 95 %" in accuracy.sentence
+    word = strings("es")["course"]["verdicts"][verdict]
+    shown = f"{percent(means['baseline'], 'es')} → {percent(means['advanced'], 'es')} ({word})"
+    assert shown in (site / "index.html").read_text(encoding="utf-8")
     own = summaries["Carla Propia"].runs[0]
     assert own.readings[0].metric == "accuracy" and own.readings[0].value == pytest.approx(0.7)
 
@@ -94,8 +117,9 @@ def test_flags_name_what_a_reviewer_acts_on(course):
     assert "failed" in summaries["Darío Falla"].flags
     assert "corrupt" in summaries["Eva Rota"].flags
     assert "unreadable" in summaries["Gabi Nadie"].flags
-    # The committed demo results were produced before the notebook's current code: their key says so.
-    assert "stale" in summaries["Ana Pérez"].runs[0].flags
+    # Beto's notebook gained a cell after his results were made: their key says so.
+    assert "stale" in summaries["Beto Azar"].runs[0].flags
+    assert "stale" not in summaries["Ana Pérez"].runs[0].flags
     assert "stale" not in summaries["Carla Propia"].runs[0].flags  # its key matches its committed notebook
     assert "reflection" not in summaries["Ana Pérez"].runs[0].flags
     assert "reflection" in summaries["Beto Azar"].runs[0].flags
@@ -126,7 +150,8 @@ def test_grading_csv_has_a_row_per_student_and_run(course):
     rows = list(csv.DictReader(io.StringIO((site / "calificaciones.csv").read_text(encoding="utf-8"))))
     ana = [row for row in rows if row["student"] == "Ana Pérez"]
     assert [row["run"] for row in ana] == ["demo", "shortcut"]
-    assert ana[0]["accuracy_advanced"] == "0.8160" and ana[0]["accuracy_verdict"] == "worse"
+    means, verdict = _demo_reading()
+    assert ana[0]["accuracy_advanced"] == f"{means['advanced']:.4f}" and ana[0]["accuracy_verdict"] == verdict
     assert ana[0]["reflection_answered"] == "5"
     assert any(row["student"] == "Gabi Nadie" and row["status"] == "unreadable" for row in rows)
     assert all(not row["student"].startswith(("=", "+", "@")) for row in rows)
@@ -161,10 +186,12 @@ def test_a_hostile_portfolio_publishes_nothing_from_outside_and_runs_nothing(cou
     assert live_script_problems(site) == []
     assert control_character_problems(site) == []
     hostile = summaries["Hostil <script>alert(8)</script>"]
-    assert hostile.status == "ok" and {"demo", "fuera", "<img src=x onerror=alert(9)>"} <= {r.id for r in hostile.runs}
+    assert [(r.id, r.status) for r in hostile.runs] == [("demo", "ok"), ("shortcut", "corrupt")]
     assert not any("<" in str(path) or ".." in path.parts for path in site.rglob("*"))  # no file named by the student's markup
     copy = site / "estudiantes" / hostile.slug / "runs" / "demo"
-    assert (copy / "index.html").is_file()  # its pages were made, with the course's templates
+    assert "figures.json" in hostile.runs[1].problem  # harvest's containment: a file out of the folder
+    assert (copy / "index.html").is_file()  # its demo's pages were made, with the course's templates
+    assert not (copy.parent / "shortcut").exists()
 
 
 def test_a_local_folder_is_copied_without_following_links(course):
@@ -304,5 +331,11 @@ def test_the_course_pages_speak_the_rosters_language(course):
     roster = Roster(course="C", language="en", students=[{"name": s.name, "repo": s.repo} for s in summaries.values()])
     made = pages(roster, list(summaries.values()))
     assert "| Student | Runs | Status |" in made["index.md"]
-    assert "87.6% → 81.6% (worse)" in made["index.md"]
+    from reportgen.render.numbers import percent
+
+    means, verdict = _demo_reading()
+    from reportgen.render.strings import strings
+
+    assert f"{percent(means['baseline'], 'en')} → {percent(means['advanced'], 'en')} " \
+           f"({strings('en')['course']['verdicts'][verdict]})" in made["index.md"]
     assert "Estudiante" not in made["index.md"]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from course_fixtures import commit, own_notebook_portfolio, practice_portfolio
-from test_browser import _serve, browser  # noqa: F401  (the shared Chromium fixture)
+from end_to_end.test_browser import _serve, browser  # noqa: F401  (the shared Chromium fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
