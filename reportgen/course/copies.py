@@ -13,7 +13,6 @@ the portfolio's identity: an unchanged portfolio's pages are not made again.
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import shutil
@@ -21,11 +20,9 @@ import shutil
 from reportgen.course.summary import StudentProject, StudentSummary
 from reportgen.errors import CorruptResults
 from reportgen.render.pages import Renderer
-from reportgen.safe import sanitize_html
+from reportgen.safe import inside, run_id_problem, sanitize_html
 
 log = logging.getLogger("reportgen")
-# Run ids whose pages are copied (issue 20's rule; reportgen/safe.py will hold the one rule once it lands).
-SAFE_RUN_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
 
 
 class CourseRenderer(Renderer):
@@ -45,7 +42,7 @@ def run_pages(checkout: Path, mkdocs_yml: Path) -> list[tuple[str, str | bytes]]
     renderer = CourseRenderer(project)
     files = []
     for run in discover(project, check_notebooks=False):
-        if not SAFE_RUN_ID.fullmatch(run.id):  # its pages' paths would carry markup into the site
+        if run_id_problem(run.id):  # discover checks it too: its pages' paths would carry markup into the site
             log.warning("%s: no copy of run %r (not a valid run id)", project.root.name, run.id[:80])
             continue
         try:
@@ -61,10 +58,9 @@ def run_pages(checkout: Path, mkdocs_yml: Path) -> list[tuple[str, str | bytes]]
 
 
 def _inside(path: Path, *folders: Path) -> bool:
-    """Whether a file to publish lies in the portfolio (or the figures drawn for it), links resolved.
-    The course's own check at its boundary; harvest's containment (reportgen/safe.py) comes first."""
-    resolved = Path(path).resolve()
-    return resolved.is_file() and any(resolved.is_relative_to(folder.resolve()) for folder in folders)
+    """Whether a file to publish lies in the portfolio (or the figures drawn for it), links resolved:
+    the course's own check at its boundary, after harvest's (reportgen/safe.py)."""
+    return Path(path).is_file() and any(inside(path, folder) for folder in folders)
 
 
 def copies_folder(work: Path, slug: str) -> Path:

@@ -24,8 +24,9 @@ from pathlib import Path
 import logging
 
 from reportgen.course import cache
-from reportgen.course.copies import SAFE_RUN_ID, copied
+from reportgen.course.copies import copied
 from reportgen.course.roster import Roster
+from reportgen.safe import run_id_problem
 from reportgen.course.summary import FLAGS, RunSummary, StudentSummary
 
 HERE = Path(__file__).resolve().parent
@@ -152,7 +153,7 @@ def _environment(language: str = "es"):
                 "checklist": (sum(r.checklist[0] for r in runs), sum(r.checklist[1] for r in runs))}
 
     env.filters.update(url=_url)
-    env.tests.update(safe_run_id=lambda run_id: bool(SAFE_RUN_ID.fullmatch(str(run_id))))
+    env.tests.update(safe_run_id=lambda run_id: run_id_problem(str(run_id)) is None)
     env.globals.update(status_cell=status_cell, flags_cell=flags_cell, headline_cell=headline_cell,
                        accuracy_verdict=accuracy_verdict, reading_value=reading_value, fraction=fraction,
                        totals=totals)
