@@ -1,4 +1,4 @@
-"""Command line: `python -m reportgen report|run|render|build|status|publish|new|import`.
+"""Command line: `python -m reportgen report|run|render|build|status|publish|new|import|course`.
 
 `report --no-execute`, `render` and `build` need only the light install (no ML library).
 
@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
                           "mi_notebook.ipynb where there is none)")
     new.add_argument("--title", help="the page's title (default: from RUN_ID)")
     _add_import(commands)
+    course = commands.add_parser("course", help="Build one site of every student's portfolio, for the reviewer.",
+                                 description="Fetch every portfolio of ROSTER.yaml (shallow clones or local "
+                                             "folders; nothing of theirs is executed) and build one course site.")
+    course.add_argument("roster", metavar="ROSTER.yaml", help="the course: its name and each student's repo and site")
+    course.add_argument("--out", default="course-site", metavar="DIR", help="where the site goes (default: course-site/)")
     return parser
 
 
@@ -255,5 +260,12 @@ def cmd_import(project: Project, args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"import": cmd_import, "new": cmd_new, "report": cmd_report, "run": cmd_run, "render": cmd_render, "build": cmd_build,
+def cmd_course(project: Project, args) -> int:
+    from reportgen.course import build_course
+
+    build_course(args.roster, args.out)
+    return EXIT_OK
+
+
+COMMANDS = {"course": cmd_course, "import": cmd_import, "new": cmd_new, "report": cmd_report, "run": cmd_run, "render": cmd_render, "build": cmd_build,
             "status": cmd_status, "publish": cmd_publish}
