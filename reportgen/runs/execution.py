@@ -31,6 +31,7 @@ from reportgen.runs.cache import (cache_components, cache_key, library_versions,
                                   run_library_versions, state_of)
 from reportgen.runs.guard import ResultsGuard
 from reportgen.runs.lock import results_lock
+from reportgen.runs.parameters import reassignment_warnings
 from reportgen.runs.paths import injected_paths
 from reportgen.scrub import Scrubber
 
@@ -434,6 +435,7 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False, prog
                 outcomes[run.id] = Outcome.CACHED
                 continue
             log.info("%s: executing %s.ipynb (%s)", run.id, run.config.notebook, state.reason)
+            warn_reassigned(project, run)
             stale.append(run)
             components[run.id] = state.components
         if stale:
@@ -441,6 +443,13 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False, prog
                 outcomes.update(executor(project, stale, components, guard=guard) if executor
                                 else _execute_here(project, stale, components, progress, guard))
     return {run.id: outcomes[run.id] for run in runs}
+
+
+def warn_reassigned(project: Project, run: "Run") -> None:
+    """Warn, before it runs, of each parameter the notebook assigns again below its parameters cell."""
+    names = run.config.declared_parameters or ()
+    for warning in reassignment_warnings(project.notebook(run.config.notebook), names, notebook_parameters(run)):
+        log.warning("%s: warning: %s", run.id, warning)
 
 
 def _execute_here(project: Project, runs: list["Run"], components: dict[str, dict],
