@@ -113,6 +113,23 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
+def project_environment() -> dict[str, str]:
+    """Variables that keep a notebook's shell commands in the project's environment.
+
+    The kernel is this interpreter (`ensure_kernel`), so `import` and `%pip` (which runs the kernel's
+    own `sys.executable -m pip`) use its packages; but `!pip install x` and `!python` run whatever
+    PATH finds first, the machine's global ones unless the environment was activated. PATH therefore
+    starts with this interpreter's folder (not resolved: a venv's `python` links to the base one), and
+    VIRTUAL_ENV names the venv, as its activation would.
+    """
+    folder = str(Path(sys.executable).absolute().parent)
+    rest = [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry and entry != folder]
+    variables = {"PATH": os.pathsep.join([folder, *rest])}
+    if sys.prefix != sys.base_prefix:
+        variables["VIRTUAL_ENV"] = sys.prefix
+    return variables
+
+
 class StageLines(logging.Handler):
     """Prints one terminal line per finished stage of the notebook, with its time.
 
@@ -301,7 +318,8 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
         stage_lines = StageLines(record["run_id"], folder / TIMINGS)
         # The kernel runs in the notebook's folder, as in Jupyter; the Recorder writes to `folder`.
         with _notebook_log(folder / "notebook.log", stage_lines), \
-                _environment(**kernel_environment, **{RESULTS_DIR_VARIABLE: str(folder.resolve())}):
+                _environment(**project_environment(), **kernel_environment,
+                             **{RESULTS_DIR_VARIABLE: str(folder.resolve())}):
             papermill.execute_notebook(
                 str(notebook), str(output), parameters=record["parameters"], cwd=str(notebook.parent),
                 kernel_name=ensure_kernel(), language="python",  # also for a notebook that names no kernel
