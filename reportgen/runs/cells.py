@@ -123,17 +123,22 @@ def _target_names(target: ast.expr) -> set[str]:
 
 # ------------------------------------------------------------------ imports
 
-def imported_modules(notebook: Path) -> set[str]:
-    """The top-level modules the notebook's code imports (`import sklearn.datasets` -> sklearn),
-    wherever the import statement is; relative imports left out."""
-    modules = set()
+def imported_names(notebook: Path) -> set[str]:
+    """Every module the notebook's code imports, in full (`from sklearn import datasets` gives sklearn
+    and sklearn.datasets), wherever the import statement is; relative imports left out."""
+    names = set()
     for cell in code_cells(notebook):
         for node in ast.walk(cell.tree) if cell.tree is not None else ():
             if isinstance(node, ast.Import):
-                modules |= {alias.name.split(".")[0] for alias in node.names}
+                names |= {alias.name for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                modules.add(node.module.split(".")[0])
-    return modules
+                names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")}
+    return names
+
+
+def imported_modules(notebook: Path) -> set[str]:
+    """The top-level modules the notebook imports (`import sklearn.datasets` -> sklearn)."""
+    return {name.split(".")[0] for name in imported_names(notebook)}
 
 
 def imported_distributions(notebook: Path) -> list[str]:

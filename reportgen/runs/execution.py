@@ -288,7 +288,7 @@ def run_record(project: Project, run: "Run", components: dict[str, str] | None =
         "cache_components": components,
         "parameters": {**notebook_parameters(run), **injected_paths(run.config.parameters, project.root)},
         "timeout_minutes": run.config.timeout_minutes,
-        "libraries": run_library_versions(run),
+        "libraries": run_library_versions(project, run),
         "git_commit": git_commit(project.root),
     }
 
@@ -304,7 +304,7 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
     import papermill
 
     scrubber = Scrubber(root, {str(folder): "."})
-    here = library_versions()  # the versions where it runs, for the libraries the run depends on
+    here = library_versions(record["libraries"])  # the versions where it runs, of the libraries the run uses
     record = {**record, "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
               "libraries": {name: here.get(name, version) for name, version in record["libraries"].items()},
               "python": platform.python_version(), "platform": f"{platform.system()} {platform.machine()}",

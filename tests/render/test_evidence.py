@@ -27,7 +27,7 @@ def own_run(project):
     write_json(folder / "run.json", {
         "status": "ok", "finished": "2026-12-01T10:00:00+00:00", "seconds": 3,
         "parameters": {"SUBSET": None, "NAME": HOSTILE, "LAYERS": list(range(100)), "OPTIONS": {"a": {"b": 1}}},
-        "libraries": {"numpy": "2.4.6", "scikit-learn": "1.9.1"}})
+        "libraries": {"numpy": "2.4.6", "scikit-learn": "1.9.1", HOSTILE: "<b>1</b>"}})
     nbformat.write(nbformat.v4.new_notebook(), str(folder / "notebook.ipynb"))
     assert main(["--project", str(project), "render", "--quiet", "--out", str(project / "rendered")]) == 0
     return project / "rendered"
@@ -67,3 +67,12 @@ def test_a_long_list_of_parameters_is_folded_and_cut(project):
     rows, left_out = evidence.parameter_rows(run)
     assert len(rows) == evidence.MAX_PARAMETER_ROWS and left_out == 5
     assert rows[0] == ("p0", "0")
+
+
+def test_provenance_lists_the_libraries_the_run_recorded(own_run):
+    """For a notebook of one's own, those its code imports (tests/runs/test_cache.py): no Keras for scikit-learn."""
+    page = (own_run / "runs" / "iris" / "index.md").read_text(encoding="utf-8")
+    row = next(line for line in page.splitlines() if line.strip().startswith("| Librerías |"))
+    assert row.startswith("    | Librerías | numpy 2\\.4\\.6, scikit\\-learn 1\\.9\\.1, ")
+    assert "<script>" not in row and "<b>" not in row and row.count("|") - row.count("\\|") == 3  # escaped
+    assert "keras" not in page.lower() and "tensorflow" not in page.lower()
