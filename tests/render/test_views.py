@@ -88,3 +88,28 @@ def test_provenance_values_from_run_json_are_text(demo):
     rows = dict(views.provenance(hostile))
     assert "<script>" not in rows["Ejecutado"] and "&lt;script&gt;" in rows["Ejecutado"]
     assert rows["Librerías"].startswith(r"\[a\](javascript") and "`" not in rows["Clave de caché"]
+
+
+def test_dataset_facts_escape_what_the_dataset_named(demo):
+    ds = {**demo.facts["dataset"], "source": "folder*", "name": "[x](javascript:y)", "class_names": ["a_b", "<c>"]}
+    table = views.dataset_table(ds, "es")
+    assert len(table.header) == len(table.align) == 2 and all(len(row) == 2 for row in table.rows)
+    assert table.rows[0][1] == r"folder\* (<code>&#91;x&#93;&#40;javascript&#58;y&#41;</code>)"
+    assert views.class_list(ds) == r"a\_b, &lt;c&gt;"
+
+
+def test_a_model_that_confuses_nothing_shows_one_empty_row():
+    assert views.confused_table([], "es").rows == [["—", "—", "0", "—"]]
+    pairs = [{"true": "rosa", "predicted": "azul", "count": 3, "rate": 0.25}] * 10
+    table = views.confused_table(pairs, "en")
+    assert len(table.rows) == views.MOST_CONFUSED_SHOWN and table.rows[0] == ["rosa", "azul", "3", "25.0%"]
+
+
+def test_explanation_checks_show_localisation_columns_only_with_object_masks(demo):
+    view = views.explanations_view(demo)
+    with_masks, randomisation = views.explanation_tables(view)
+    assert len(with_masks.header) == len(with_masks.align) == 7
+    assert all(len(row) == 7 for row in with_masks.rows) and randomisation is not None
+    recorded = {key: value for key, value in view.recorded.items() if key not in ("baselines", "randomisation")}
+    without, none = views.explanation_tables(views.ExplanationsView(recorded, "es"))
+    assert len(without.header) == 4 and all(len(row) == 4 for row in without.rows) and none is None
