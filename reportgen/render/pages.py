@@ -36,7 +36,7 @@ from reportgen.render import interpretation, numbers
 from reportgen.render.explanations import explanations_view
 from reportgen.render.fragments import Fragments, inline
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
-from reportgen.render.strings import strings
+from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE, strings
 from reportgen.safe import contained_file, sanitize_html
 
 STUDENT_FILE = "reflexion.md"
@@ -73,38 +73,54 @@ def number(context, value, digits: int = 3) -> str:
         return numbers.MISSING
     if isinstance(value, int):
         return str(value)
-    return numbers.in_table(numbers.number(value, context["language"], digits))
+    return numbers.number(value, context["language"], digits)
 
 
 @pass_context
 def signed(context, value, digits: int = 3) -> str:
     """A difference of two numbers, with its sign."""
-    if value is None:
-        return numbers.MISSING
-    return ("+" if round(value, digits) >= 0 else "") + number(context, value + 0.0, digits)
+    return numbers.MISSING if value is None else numbers.signed(value, context["language"], digits)
 
 
 @pass_context
 def percent(context, value, digits: int = 1) -> str:
-    return numbers.MISSING if value is None else numbers.in_table(numbers.percent(value, context["language"], digits))
+    return numbers.MISSING if value is None else numbers.percent(value, context["language"], digits)
 
 
 @pass_context
 def points(context, value, digits: int = 1) -> str:
     """A difference of two fractions, in percentage points with its sign."""
-    return numbers.MISSING if value is None else numbers.in_table(
-        numbers.points(value, context["language"], sign=True, digits=digits))
+    return numbers.MISSING if value is None else numbers.points(value, context["language"], sign=True, digits=digits)
 
 
-def duration(seconds) -> str:
+@pass_context
+def metric(context, value, name: str | None) -> str:
+    """One of the practice's numbers in the one form its quantity reads everywhere (numbers.QUANTITIES);
+    any other number as `number` writes it."""
+    if value is None or name not in numbers.QUANTITIES:
+        return number(context, value)
+    return numbers.value(name, value, context["language"])
+
+
+@pass_context
+def difference(context, after, before, name: str) -> str:
+    """after − before of a metric, computed from the two values as shown beside it."""
+    if after is None or before is None:
+        return numbers.MISSING
+    return numbers.difference(name, after, before, context["language"])
+
+
+@pass_context
+def duration(context, seconds) -> str:
+    """A measured time: "< 1 s", "67 s", "9,0 min" (the page's decimal mark)."""
     if seconds is None:
-        return "—"
+        return numbers.MISSING
     seconds = float(seconds)
     if round(seconds) < 1:  # 0.5 rounds to 0: still "< 1 s", never "0 s"
         return "< 1 s"
     if seconds < 90:
         return f"{seconds:.0f} s"
-    return f"{seconds / 60:.1f} min"
+    return numbers.number(seconds / 60, context["language"], 1) + " min"
 
 
 def headline(run: RunResults, metric: str) -> dict | None:
@@ -160,7 +176,8 @@ def environment(templates_dir: Path) -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates_dir)), undefined=StrictUndefined,
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                       autoescape=False)
-    env.filters.update(md=md_text, code=code, number=number, signed=signed, percent=percent, points=points, duration=duration,
+    env.filters.update(md=md_text, code=code, number=number, signed=signed, percent=percent, points=points,
+                       metric=metric, difference=difference, duration=duration,
                        device=device, tojson=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(headline=headline, status_badge=status_badge, caption=caption, stage_name=stage_name,
                        describe_pipeline=describe_pipeline, risk_warnings=risk_warnings,
@@ -226,7 +243,7 @@ def write_files(files: list[SiteFile], folder: Path) -> None:
 class Renderer:
     """Makes the site's generated files for a list of harvested runs, in memory."""
 
-    def __init__(self, project: Project, language: str = "es"):
+    def __init__(self, project: Project, language: str = DEFAULT_LANGUAGE):
         self.project = project
         self.language = language  # of the site-wide pages (home, comparison)
         self.env = environment(project.templates_dir)
