@@ -13,7 +13,7 @@ import functools
 import hashlib
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import pass_context
@@ -185,6 +185,9 @@ class Comparison:
     columns: list[str]
     values: dict[str, dict[str, float | None]]  # run id -> metric key -> value
     rest: dict[str, list[Metric]]  # run id -> metrics not in the columns
+    # run id -> metric key -> the practice's metric it is (e.g. "accuracy"), whose one form it reads in
+    # (render/numbers.py QUANTITIES, as on the run page and its card); a notebook's own metrics: none
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def comparison(runs: list[RunResults]) -> Comparison:
@@ -196,7 +199,8 @@ def comparison(runs: list[RunResults]) -> Comparison:
     shared = [key for key, count in counts.items() if count >= min(2, measured)][:MAX_COMPARED]
     values = {run.id: {m.key: m.value for m in run.metrics} for run in runs}
     rest = {run.id: [m for m in run.metrics if m.key not in shared] for run in runs}
-    return Comparison(shared, values, rest)
+    names = {run.id: {m.key: m.name for m in run.metrics} if is_practice(run) else {} for run in runs}
+    return Comparison(shared, values, rest, names)
 
 
 def headline_metrics(run: RunResults, count: int = 3) -> list[Metric]:
