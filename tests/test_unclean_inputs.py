@@ -235,3 +235,11 @@ def test_new_holds_its_arguments_to_the_same_rules(project, capsys, args, said):
     assert code == 2 and said in err
     assert sorted(p.name for p in (project / "experiments" / "runs").iterdir()) == []
     assert not (project.parent / "fuera.ipynb").exists()
+
+
+def test_a_table_that_is_not_utf8_is_a_corrupt_results_folder(project, capsys):
+    write_run(project, "t")
+    folder = recorded_results(project, "t")
+    (folder / "tabla.csv").write_bytes(b"valor\n\xff\xfe\n")
+    code, err = _cli(project, capsys, "report", "--no-execute", "--quiet")
+    assert code == 3 and "tabla.csv" in err and "UTF-8" in err and err.count("corrupt results") == 1
