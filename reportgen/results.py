@@ -41,6 +41,10 @@ NOTEBOOK = "notebook.ipynb"
 FIGURE_INDEX = "figures.json"
 TIMINGS = "timings.json"
 STATUS = "status.json"
+# What a recorded figure or table may be: published as it is, an SVG or an HTML file would be a document
+# of the site's own origin, running whatever script it holds.
+FIGURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+TABLE_SUFFIXES = (".csv",)
 
 
 # ------------------------------------------------------------------ the files, typed
@@ -289,11 +293,11 @@ def read_folder(folder: Path) -> FolderContents:
     for path in contained_files(folder, "*.json"):
         if path.stem not in RESERVED_JSON:
             contents.facts[path.stem] = read_json(folder, path)
-    contents.tables = {path.stem: path for path in contained_files(folder, "*.csv")}
+    contents.tables = {path.stem: _utf8_text(folder, path) for path in contained_files(folder, "*.csv")}
     contents.arrays = {path.stem: path for path in contained_files(folder, "*.npz")}
     if _present(folder / FIGURE_INDEX):
         for name, entry in read_json(folder, folder / FIGURE_INDEX, FIGURES_TYPE).items():
-            path = results_file(folder, entry.file, FIGURE_INDEX)
+            path = results_file(folder, entry.file, FIGURE_INDEX, suffixes=FIGURE_SUFFIXES)
             if _present(path):
                 contents.figures[name] = Figure(name, contained_file(folder, path), entry.caption)
     if _present(folder / TIMINGS):
@@ -302,6 +306,21 @@ def read_folder(folder: Path) -> FolderContents:
         contents.records = [record for entry in read_json(folder, folder / RECORDS, RECORDS_TYPE)
                             if (record := _record(folder, entry)) is not None]
     return contents
+
+
+def _utf8_text(folder: Path, path: Path) -> Path:
+    """`path`, checked to be UTF-8 text (a table is shown on the page and in `status`, never guessed at)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise CorruptResults(folder, f"{path.relative_to(folder).as_posix()} is not UTF-8 text ({exc.reason})") from None
+    return path
 
 
 def _present(path: Path) -> bool:
@@ -313,7 +332,8 @@ def _record(folder: Path, entry: RecordEntry) -> Record | None:
     if entry.kind == "metric":
         return Record("metric", entry.name, entry.stage, metric=Metric(entry.name, entry.value, entry.group, entry.stage))
     if entry.kind in ("figure", "table") and entry.file is not None:
-        path = results_file(folder, entry.file, RECORDS)
+        path = results_file(folder, entry.file, RECORDS,
+                            suffixes=FIGURE_SUFFIXES if entry.kind == "figure" else TABLE_SUFFIXES)
         if _present(path):
             return Record(entry.kind, entry.name, entry.stage, entry.caption, contained_file(folder, path))
     return None

@@ -12,6 +12,7 @@ people's work. What crosses from a portfolio onto a page passes here:
 
 from __future__ import annotations
 
+import os
 import re
 import reprlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -50,13 +51,18 @@ HTML_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto", "data"}  # data: only for images, checked below
 ID_PREFIX = "nb-"  # ids from a notebook never clash with the theme's own (#__drawer, #__search, ...)
 UNSAFE_URL = re.compile(r"^\s*(?:javascript|vbscript|livescript|data)\s*:", re.I)
+# The only data: URLs a notebook may keep: raster images. An SVG data URL (opened from a lightbox or a new
+# tab, or nested in another SVG) is a document that may hold script of its own.
+RASTER_DATA_URL = re.compile(r"^data:image/(?:png|jpeg|jpg|gif|webp|bmp|avif|x-icon)[;,]", re.I)
+# MathJax commands that make links, attributes, styles or load code: a notebook's formula shows them as text.
+LIVE_TEX = re.compile(r"\\(?=(?:href|url|class|cssId|style|unicode|require|data|html|mmlToken|attr)\b)")
 
 
 def _attribute(tag: str, name: str, value: str) -> str | None:
     """Per-attribute rules that an allow-list of names cannot say."""
     if name in ("href", "src"):
         compact = re.sub(r"[\x00-\x20]", "", value)
-        if UNSAFE_URL.match(compact) and not (tag == "img" and compact.lower().startswith("data:image/")):
+        if UNSAFE_URL.match(compact) and not (tag == "img" and RASTER_DATA_URL.match(compact)):
             return None
     if tag == "input" and name == "type" and value.lower() != "checkbox":
         return None
@@ -74,14 +80,34 @@ def sanitize_html(html: str) -> str:
     so no Markdown extension can add an attribute or a URL afterwards."""
     import nh3
 
-    return nh3.clean(html, tags=HTML_TAGS, clean_content_tags=DROPPED_WITH_CONTENT, attributes=HTML_ATTRIBUTES,
-                     attribute_filter=_attribute, url_schemes=URL_SCHEMES, strip_comments=True,
-                     link_rel="noopener noreferrer")
+    cleaned = nh3.clean(html, tags=HTML_TAGS, clean_content_tags=DROPPED_WITH_CONTENT, attributes=HTML_ATTRIBUTES,
+                        attribute_filter=_attribute, url_schemes=URL_SCHEMES, strip_comments=True,
+                        link_rel="noopener noreferrer")
+    return inert_tex(cleaned) if "arithmatex" in cleaned and LIVE_TEX.search(cleaned) else cleaned
+
+
+def inert_tex(html: str) -> str:
+    """`\\href{javascript:...}`, `\\class`, `\\require`... shown as text in what MathJax typesets (every
+    element of class `arithmatex`, which notebook HTML may also claim): MathJax would make live links,
+    attributes and styles of them. Entities are decoded by then, so `&#92;href` is caught too."""
+    from bs4 import BeautifulSoup, NavigableString
+
+    soup = BeautifulSoup(html, "html.parser")
+    for element in soup.find_all(class_="arithmatex"):
+        for text in list(element.find_all(string=True)):
+            if LIVE_TEX.search(text):
+                text.replace_with(NavigableString(LIVE_TEX.sub(r"\\backslash{}", str(text))))
+    return str(soup)
 
 
 # An SVG image is published as a file: opened on its own, a browser would run what it holds.
 SVG_LIVE_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener", "animate",
                      "set", "animatemotion", "animatetransform", "discard"}
+
+
+# CSS that fetches or runs something (old browsers ran `url(javascript:)` and `expression()`).
+LIVE_CSS = re.compile(r"@import|javascript:|vbscript:|expression\s*\(|behavior\s*:|-moz-binding|url\s*\(\s*['\"]?\s*(?!#)",
+                      re.I)
 
 
 def sanitize_svg(svg: bytes) -> bytes | None:
@@ -103,9 +129,14 @@ def sanitize_svg(svg: bytes) -> bytes | None:
         for name in list(element.attrib):
             local, value = name.rsplit("}", 1)[-1].lower(), element.attrib[name].strip()
             if local.startswith("on") or (local == "href" and not value.startswith("#")
-                                           and not value.lower().startswith("data:image/")
-                                           and not value.lower().startswith("data:font/")):
+                                           and not RASTER_DATA_URL.match(value)
+                                           and not value.lower().startswith("data:font/")) \
+                    or (local == "style" and LIVE_CSS.search(value)):
                 del element.attrib[name]
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag.rsplit("}", 1)[-1].lower() == "style" and LIVE_CSS.search("".join(child.itertext())):
+                parent.remove(child)
     if root.tag.rsplit("}", 1)[-1].lower() != "svg":
         return None
     return ElementTree.tostring(root, encoding="utf-8")
@@ -181,17 +212,23 @@ def relative_path_problem(written) -> str | None:
 
 
 def inside(path: Path, folder: Path) -> bool:
-    """Whether `path`, links followed, lies in `folder` (links followed too)."""
-    resolved, root = Path(path).resolve(), Path(folder).resolve()
+    """Whether `path`, links followed, lies in `folder` (links followed too); a link that loops is not."""
+    try:
+        resolved, root = Path(path).resolve(), Path(folder).resolve()
+    except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
+        return False
     return resolved == root or root in resolved.parents
 
 
 # ------------------------------------------------------------------ results folders
 
-def results_file(folder: Path, written, source: str) -> Path:
+def results_file(folder: Path, written, source: str, suffixes: tuple[str, ...] = ()) -> Path:
     """The file that `source` (a file of the results folder, e.g. figures.json) names by `written`,
-    checked to stay inside the folder; CorruptResults naming both otherwise. The file may not exist."""
+    checked to stay inside the folder and, given `suffixes`, to be of one of those kinds; CorruptResults
+    naming both otherwise. The file may not exist."""
     problem = relative_path_problem(written)
+    if not problem and suffixes and not written.lower().endswith(suffixes):
+        problem = f"is not a {' or '.join(s.lstrip('.') for s in suffixes)} file"
     if problem:
         raise CorruptResults(folder, f"{source} names the file {shown(written)}, which {problem}")
     path = Path(folder) / written
@@ -201,13 +238,29 @@ def results_file(folder: Path, written, source: str) -> Path:
 
 
 def contained_file(folder: Path, path: Path) -> Path:
-    """`path`, a file found in a results folder, checked: a regular file whose links stay inside it."""
+    """`path`, a file found in a results folder, checked: a regular file whose links stay inside it, with
+    a name that can be written on a page (UTF-8) and no other name elsewhere (a hard link)."""
     name = Path(path).relative_to(folder).as_posix() if Path(path).is_relative_to(folder) else str(path)
+    if not _utf8(name):
+        raise CorruptResults(folder, f"{shown(name)} has a name that is not UTF-8 text")
     if not inside(path, folder):
-        raise CorruptResults(folder, f"{name} is a link leading out of the folder")
+        loops = Path(path).is_symlink() and not Path(os.path.realpath(path)).exists()
+        raise CorruptResults(folder, f"{name} is a link " + ("that leads nowhere (a loop, or a missing file)"
+                                                            if loops else "leading out of the folder"))
     if not Path(path).is_file():
         raise CorruptResults(folder, f"{name} is not a regular file")
+    if os.stat(path).st_nlink > 1:
+        raise CorruptResults(folder, f"{name} is a hard link: the same file has another name, possibly outside "
+                                     f"the folder (a results folder holds its own copies)")
     return Path(path)
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 come back from the file system as surrogates
+        return False
+    return True
 
 
 def contained_files(folder: Path, pattern: str) -> list[Path]:

@@ -22,6 +22,8 @@ URL_ATTRIBUTES = ("href", "src", "action", "formaction", "data", "poster", "xlin
 LIVE_ELEMENTS = ("iframe", "frame", "object", "embed", "applet", "base", "portal")
 CONTENT = "md-content__inner"  # the page's own content; the theme's chrome (search, palette forms) is outside
 SCRIPT_URL = re.compile(r"^\s*(javascript|vbscript|livescript|data)\s*:", re.I)
+# data: URLs a page may hold: raster images only (an SVG data URL is a document that may run script).
+RASTER_DATA_URL = re.compile(r"^data:image/(?:png|jpeg|jpg|gif|webp|bmp|avif|x-icon)[;,]", re.I)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\x1b\[")
 
 
@@ -35,7 +37,7 @@ def _own_script(page: Path, site: Path, src: str) -> bool:
 
 def _script_url(value: str) -> bool:
     cleaned = re.sub(r"[\x00-\x20]", "", unquote(value))
-    return bool(SCRIPT_URL.match(cleaned)) and not cleaned.lower().startswith("data:image/")
+    return bool(SCRIPT_URL.match(cleaned)) and not RASTER_DATA_URL.match(cleaned)
 
 
 def live_script_problems(site: Path) -> list[str]:

@@ -277,3 +277,47 @@ def test_a_corrupt_folder_found_inside_the_build_is_exit_3(tmp_path, capsys):
     path.write_text(json.dumps({**json.loads(path.read_text()), "finished": "ayer", "failed_cell": -1}))
     err = _refused(root, capsys, "run.json", "finished")
     assert "demo" in err
+
+
+# ------------------------------------------------------------------ other file-system tricks
+
+def test_a_hard_link_to_a_file_outside_is_refused(project, outside, capsys):
+    write_run(project, "t")
+    folder = recorded_results(project, "t")
+    os.link(outside, folder / "hard.csv")
+    _refused(project, capsys, "hard.csv", "hard link")
+
+
+@pytest.mark.parametrize("name", ["loop.json", "figures/curvas.png"])
+def test_a_link_that_loops_is_a_corrupt_results_folder(project, capsys, name):
+    write_run(project, "t")
+    folder = recorded_results(project, "t")
+    (folder / name).unlink(missing_ok=True)
+    (folder / name).symlink_to(Path(name).name)
+    _refused(project, capsys, name)
+
+
+def test_a_file_name_that_is_not_utf8_is_a_corrupt_results_folder(project, capsys):
+    write_run(project, "t")
+    folder = recorded_results(project, "t")
+    (folder / os.fsdecode(b"tabla\xff.csv")).write_text("a\n1\n")
+    _refused(project, capsys, "not UTF-8")
+
+
+@pytest.mark.parametrize("suffix", ["svg", "html", "htm", "xhtml"])
+@pytest.mark.parametrize("index", ["figures.json", "records.json"])
+def test_a_figure_that_is_a_document_is_refused(project, capsys, suffix, index):
+    """Published as it is, an SVG or HTML 'figure' would be a page of the site running its own script."""
+    write_run(project, "t")
+    folder = recorded_results(project, "t")
+    (folder / "figures" / f"evil.{suffix}").write_text('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
+                                                      '<script>alert(2)</script></svg>')
+    path = folder / index
+    entries = json.loads(path.read_text())
+    if index == "figures.json":
+        entries["curvas"]["file"] = f"figures/evil.{suffix}"
+    else:
+        next(e for e in entries if e["kind"] == "figure")["file"] = f"figures/evil.{suffix}"
+    path.write_text(json.dumps(entries))
+    _refused(project, capsys, index, f"evil.{suffix}")
+    assert not list((project / "site").rglob(f"evil.{suffix}")) if (project / "site").exists() else True

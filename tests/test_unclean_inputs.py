@@ -235,3 +235,35 @@ def test_new_holds_its_arguments_to_the_same_rules(project, capsys, args, said):
     assert code == 2 and said in err
     assert sorted(p.name for p in (project / "experiments" / "runs").iterdir()) == []
     assert not (project.parent / "fuera.ipynb").exists()
+
+
+def test_a_table_that_is_not_utf8_is_a_corrupt_results_folder(project, capsys):
+    write_run(project, "t")
+    folder = recorded_results(project, "t")
+    (folder / "tabla.csv").write_bytes(b"valor\n\xff\xfe\n")
+    code, err = _cli(project, capsys, "report", "--no-execute", "--quiet")
+    assert code == 3 and "tabla.csv" in err and "UTF-8" in err and err.count("corrupt results") == 1
+
+
+def test_a_notebook_off_the_schema_is_named_in_one_line(project, tmp_path, capsys, caplog):
+    """nbformat logs a schema problem as a dozen lines naming no file; the terminal gets one naming it."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(1)", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    cell.metadata["tags"] = "hide-input"  # a string where nbformat wants a list
+    nb.cells = [nbformat.v4.new_markdown_cell("# T"), cell, nbformat.v4.new_markdown_cell("x")]
+    nb.cells[0]["id"] = nb.cells[2]["id"] = "repetido"
+    download = tmp_path / "colab.ipynb"
+    download.write_text(json.dumps(nb), encoding="utf-8")
+    code, err = _cli(project, capsys, "import", str(download), "colab")
+    assert code == 0, err
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for text in (err, logged):
+        assert "Failed validating" not in text and "DuplicateCellId" not in text and "Notebook JSON" not in text
+    said = [line for line in (err + "\n" + logged).splitlines() if "notebook format" in line]
+    assert len(said) == 1 and "colab.ipynb" in said[0] and "cells/1/metadata/tags" in said[0], said
+    caplog.clear()
+    code, err = _cli(project, capsys, "report", "--no-execute", "--quiet")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert code == 0 and "Failed validating" not in err + logged and "Notebook JSON" not in err + logged
+    assert all("notebook.ipynb" in line for line in logged.splitlines() if "notebook format" in line), logged

@@ -7,7 +7,7 @@ A student's repository is hostile input. What reaches the course's work folder i
   plain files holding their target's name (`core.symlinks=false`), no prompt for a password, a
   time limit and a size limit (the clone is stopped when its folder outgrows it);
 - a local folder that is not a git repository: its regular files copied, never following a
-  symlink (a symlink is left out and counted), within the same size limit.
+  symlink (a symlink, or a hard link, is left out and counted), within the same size limit.
 
 Nothing of the student's is executed or configured: git reads no configuration from the
 portfolio (a clone starts with its own), and the work folder is only ever read as data.
@@ -159,8 +159,8 @@ def _regular_files(folder: Path):
             for name in sorted(files):
                 path = os.path.join(root, name)
                 info = os.lstat(path)
-                if os.path.islink(path) or not os.path.isfile(path):
-                    continue
+                if os.path.islink(path) or not os.path.isfile(path) or info.st_nlink > 1:
+                    continue  # a link, a device, or a hard link: its content may be a file from elsewhere
                 found += 1
                 if found > MAX_FILES:
                     raise FetchError(f"{folder}: more than {MAX_FILES} files")

@@ -14,6 +14,7 @@ Every string that comes from a portfolio or the roster passes the pages' `md` fi
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import shutil
@@ -80,7 +81,8 @@ def write_config(source: Path, roster: Roster, summaries: list[StudentSummary] =
     title comes from a folder's name, and the copies of run pages are reached through links."""
     nav = [f"estudiantes/{s.slug}.md" for s in summaries]
     text = _environment(roster.language).get_template("mkdocs.yml.j2").render(
-        course=roster.course, language=roster.language, t=_words(roster.language), students=nav,
+        course=html.escape(roster.course, quote=False),  # the theme writes site_name unescaped in places
+        language=roster.language, t=_words(roster.language), students=nav,
         notebooks=[f"comparacion/{name}.md" for name in sorted(by_notebook(list(summaries)))])
     path = source / "mkdocs.yml"
     _write(path, text)

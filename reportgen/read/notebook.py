@@ -64,19 +64,20 @@ def read_notebook(executed: Path, source: Path | None = None, mkdocs_yml: Path |
         except (KeyError, TypeError, ValueError, IndexError):  # a damaged entry: read again
             _READ[key] = None
         if _READ[key] is None:
-            _READ[key] = _read(data, fresh, engine, key)
+            _READ[key] = _read(data, fresh, engine, key, executed, source)
             stored.store(cache, key, stored.harvest_to_json(_READ[key]))
     return _READ[key]
 
 
-def _read(data: bytes, fresh: bytes, engine: SiteMarkdown, key: str) -> NotebookHarvest:
-    import nbformat
+def _read(data: bytes, fresh: bytes, engine: SiteMarkdown, key: str, executed: Path,
+          source_path: Path | None) -> NotebookHarvest:
+    from reportgen.read.nbjson import reads
 
-    nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    nb = reads(data.decode("utf-8"), executed)
     source = None
     if fresh:
         try:
-            source = nbformat.reads(fresh.decode("utf-8"), as_version=4)
+            source = reads(fresh.decode("utf-8"), source_path)
         except (ValueError, UnicodeDecodeError):  # a broken notebook of one's own: the executed prose
             source = None
     entries, is_fresh = _entries(nb, source)

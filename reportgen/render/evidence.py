@@ -21,7 +21,8 @@ from jinja2 import pass_context
 from reportgen.read import NotebookHarvest, Section
 from reportgen.read.page import section_html, shown_on_run_page
 from reportgen.results import NOTEBOOK, Metric, Output, Record, RunResults
-from reportgen.safe import sanitize_html
+from reportgen.errors import CorruptResults
+from reportgen.safe import sanitize_html, shown
 
 PRACTICE_TEMPLATE, NOTEBOOK_TEMPLATE = "run_page.md.j2", "notebook_run.md.j2"
 # Figures the practice's template places itself; any other recorded figure goes under its stage.
@@ -124,9 +125,13 @@ def glued_figures(run: RunResults) -> list[Output]:
 
 
 def csv_rows(path: Path, limit: int = MAX_TABLE_ROWS) -> tuple[list[str], list[list[str]], int]:
-    """Header, the first rows and the row count of a recorded CSV table."""
-    with Path(path).open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
+    """Header, the first rows and the row count of a recorded CSV table (CorruptResults when it is not
+    UTF-8 CSV text)."""
+    try:
+        with Path(path).open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CorruptResults(Path(path).parent, f"{Path(path).name} is not a UTF-8 CSV table: {shown(str(exc))}") from None
     if not rows:
         return [], [], 0
     return rows[0], rows[1:limit + 1], len(rows) - 1

@@ -49,10 +49,10 @@ def code_cells(notebook: Path) -> list[CodeCell]:
 
 @functools.lru_cache(maxsize=64)
 def _code_cells(path: str, _mtime: int) -> list[CodeCell]:
-    import nbformat
+    from reportgen.read.nbjson import reads
 
     cells = []
-    for number, cell in enumerate(nbformat.read(path, as_version=4).cells, start=1):
+    for number, cell in enumerate(reads(Path(path).read_text(encoding="utf-8"), path).cells, start=1):
         if cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")

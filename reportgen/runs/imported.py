@@ -64,6 +64,8 @@ def read_download(path: Path):
     """The notebook file as nbformat 4 (older formats upgraded); ConfigError naming the file otherwise."""
     import nbformat
 
+    from reportgen.read.nbjson import reads
+
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such notebook file")
@@ -71,7 +73,7 @@ def read_download(path: Path):
         raise ConfigError(f"{path}: {path.stat().st_size / 2**20:.0f} MB is more than a notebook download "
                           f"({MAX_BYTES / 2**20:.0f} MB at most); clear its largest outputs and download it again")
     try:
-        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+        nb = reads(path.read_text(encoding="utf-8"), path)
     except (UnicodeDecodeError, nbformat.reader.NotJSONError, ValueError) as exc:
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ConfigError(f"{path}: not a Jupyter notebook ({first})") from None
@@ -389,8 +391,7 @@ def import_notebook(project: Project, notebook: Path, run_id: str | None = None,
 
     Everything is checked before anything is written; the results replace the previous ones only
     once complete, under the results lock. The run file is written once; a re-import keeps it."""
-    import nbformat
-
+    from reportgen.read.nbjson import writes
     from reportgen.runs import discover
     from reportgen.runs.config import load_run_file
     from reportgen.runs.execution import _replace_folder, staging_dir
@@ -433,7 +434,7 @@ def import_notebook(project: Project, notebook: Path, run_id: str | None = None,
                       title=config.title if config else title or _title(nb, run_id))
         staging = staging_dir(project, run_id)
         try:
-            nbformat.write(without_personal_data(nb), str(staging / NOTEBOOK))
+            _write_text(staging / NOTEBOOK, writes(without_personal_data(nb)))
             write_json(staging / RUN_RECORD, record)
             Scrubber(project.root, {str(notebook.parent): "."}).folder(staging)
             _replace_folder(staging, project.results(run_id))

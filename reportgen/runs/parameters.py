@@ -88,10 +88,10 @@ def _inspect_as_python(path: str) -> dict:
 
 def _notebook(path: str):
     """The notebook as nbformat 4 (older formats upgraded with nbformat's converter, as papermill does)."""
-    import nbformat
+    from reportgen.read.nbjson import reads
 
     try:
-        return nbformat.reads(Path(path).read_text(encoding="utf-8"), as_version=4)
+        return reads(Path(path).read_text(encoding="utf-8"), path)
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise ConfigError(f"{Path(path).name}: not a readable notebook ({shown(str(exc))})") from None
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 
 from course_fixtures import (PWNED, REPO, commit, corrupt_portfolio, hostile_portfolio, hostile_run_files,
                              own_notebook_portfolio, practice_portfolio)
@@ -339,3 +340,22 @@ def test_the_course_pages_speak_the_rosters_language(course):
     assert f"{percent(means['baseline'], 'en')} → {percent(means['advanced'], 'en')} " \
            f"({strings('en')['course']['verdicts'][verdict]})" in made["index.md"]
     assert "Estudiante" not in made["index.md"]
+
+
+def test_a_hard_link_is_left_out_and_the_course_name_is_text(tmp_path):
+    """A local folder's hard link to a file elsewhere is not copied (as a symlink is not); a course
+    name with markup reaches no page as markup (MkDocs Material writes `site_name` unescaped)."""
+    secret = tmp_path / "secreto.txt"
+    secret.write_text("contenido-de-fuera-del-curso-91c2", encoding="utf-8")
+    folder = own_notebook_portfolio(tmp_path / "repos" / "ana")
+    os.link(secret, folder / "experiments" / "results" / "mio" / "hard.csv")
+    roster = tmp_path / "roster.yaml"
+    roster.write_text(yaml.safe_dump({"course": "Curso <script>alert(1)</script><img src=x onerror=alert(2)>",
+                                      "students": [{"name": "Ana", "repo": "repos/ana"}]}), encoding="utf-8")
+    site = tmp_path / "site"
+    summary, = build_course(roster, site, jobs=1)
+    assert summary.status == "ok", summary.problem
+    assert "contenido-de-fuera-del-curso-91c2" not in _text(site)
+    assert live_script_problems(site) == []
+    assert "Curso <script>alert(1)</script>" in BeautifulSoup((site / "index.html").read_text(encoding="utf-8"),
+                                                              "html.parser").title.get_text()

@@ -151,3 +151,42 @@ def test_no_file_of_the_project_is_included_from_a_notebook(site):
         html = (site / "site" / page).read_text(encoding="utf-8")
         assert "site_name" not in html and "markdown_extensions" not in html, page
         assert "antes" in html and "después" in html  # the HTML output around the fence, shown
+
+
+SVG_DOCUMENT = "PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIG9ubG9hZD0iYWxlcnQoMSkiLz4="  # <svg onload=...>
+
+
+@pytest.mark.parametrize("written", [f"![i](data:image/svg+xml;base64,{SVG_DOCUMENT})",
+                                     '<img src="data:image/svg+xml,<svg onload=alert(1)>">',
+                                     f'<img src=" DATA:image/SVG+xml;base64,{SVG_DOCUMENT}">',
+                                     '<img src="data:text/html,<script>alert(1)</script>">'])
+def test_only_raster_images_keep_a_data_url(written):
+    """An SVG data URL is a document (the lightbox and 'open image in new tab' show it as one)."""
+    clean = site_markdown(REPO / "mkdocs.yml").html(written)
+    assert "data:" not in clean.lower(), clean
+    png = sanitize_html('<img src="data:image/png;base64,iVBORw0KGgo=">')
+    assert 'src="data:image/png;base64,iVBORw0KGgo="' in png
+
+
+def test_an_svg_output_keeps_no_nested_document_nor_css_that_fetches():
+    from reportgen.safe import sanitize_svg
+
+    svg = (b'<svg xmlns="http://www.w3.org/2000/svg"><use href="data:image/svg+xml;base64,' + SVG_DOCUMENT.encode()
+           + b'"/><image href="data:image/svg+xml,&lt;svg onload=alert(1)&gt;"/><image href="data:image/png;base64,AA=="/>'
+           b'<style>@import url(javascript:alert(2));</style><style>*{stroke-linejoin: round}</style>'
+           b'<rect style="background:url(javascript:alert(3))" clip-path="url(#p1)"/></svg>')
+    clean = sanitize_svg(svg).decode()
+    assert "svg+xml" not in clean and "javascript" not in clean and "@import" not in clean, clean
+    assert "data:image/png" in clean and "stroke-linejoin" in clean and 'clip-path="url(#p1)"' in clean
+
+
+@pytest.mark.parametrize("command", ["href", "class", "cssId", "style", "unicode", "require", "mmlToken"])
+def test_mathjax_commands_that_link_style_or_load_show_as_text(command):
+    r"""MathJax typesets every `arithmatex` element: `\href{javascript:...}` there would be a live link."""
+    engine = site_markdown(REPO / "mkdocs.yml")
+    for written in (f"$\\{command}{{javascript:alert(1)}}{{x}}$", f"$$\\{command}{{javascript:alert(1)}}{{x}}$$"):
+        assert f"\\{command}" not in engine.html(written)
+    claimed = sanitize_html(f'<div class="arithmatex">\\({"&#92;"}{command}{{javascript:alert(1)}}{{x}}\\)</div>')
+    assert f"\\{command}" not in claimed and "alert(1)" in claimed  # shown, inert
+    code = sanitize_html(f"<pre><code>print(r'\\{command}{{x}}')</code></pre>")
+    assert f"\\{command}{{x}}" in code  # text outside formulas is left as written
