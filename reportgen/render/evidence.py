@@ -13,13 +13,14 @@ import functools
 import hashlib
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import pass_context
 
 from reportgen.read import NotebookHarvest, Section
 from reportgen.read.page import section_html, shown_on_run_page
+from reportgen.render.strings import strings
 from reportgen.results import NOTEBOOK, Metric, Output, Record, RunResults
 from reportgen.safe import sanitize_html
 
@@ -133,10 +134,17 @@ def activities(run: RunResults) -> list[tuple[str, float | None]]:
     """Rows of 'Actividades': the Recorder's stages when it timed any, else the notebook's sections."""
     notebook, failed = shown_attempt(run)
     if run.timings and not failed:
-        return [(t["stage"], t.get("seconds")) for t in run.timings]
+        return [(t["stage"], t.get("seconds")) for t in run.timings if not _skipped(run, t["stage"])]
     if notebook is None:
         return []
     return [(s.title, s.seconds) for s in notebook.sections if s.has_code]
+
+
+def _skipped(run: RunResults, stage: str) -> bool:
+    """A practice stage its parameters turned off (the learning-rate sweep without learning rates):
+    timed, but nothing ran."""
+    training = run.parameters.get("training") if isinstance(run.parameters, dict) else None
+    return stage == "lr_sweep" and is_practice(run) and isinstance(training, dict) and not training.get("lr_sweep")
 
 
 def activities_total(run: RunResults) -> float | None:
@@ -182,6 +190,7 @@ class Comparison:
     columns: list[str]
     values: dict[str, dict[str, float | None]]  # run id -> metric key -> value
     rest: dict[str, list[Metric]]  # run id -> metrics not in the columns
+    metrics: dict[str, Metric] = field(default_factory=dict)  # metric key -> one of its metrics (its name and group, for the header)
 
 
 def comparison(runs: list[RunResults]) -> Comparison:
@@ -193,7 +202,18 @@ def comparison(runs: list[RunResults]) -> Comparison:
     shared = [key for key, count in counts.items() if count >= min(2, measured)][:MAX_COMPARED]
     values = {run.id: {m.key: m.value for m in run.metrics} for run in runs}
     rest = {run.id: [m for m in run.metrics if m.key not in shared] for run in runs}
-    return Comparison(shared, values, rest)
+    named = {m.key: m for run in reversed(runs) for m in run.metrics}
+    return Comparison(shared, values, rest, named)
+
+
+@pass_context
+def metric_label(context, metric: Metric) -> str:
+    """A metric's name as a header reads it: the practice's metrics and pipelines in the page's
+    words ("F1 macro · avanzado"), any other metric as the notebook named it."""
+    words = strings(context["language"])
+    name = words["page"]["metric_names"].get(metric.name, metric.name)
+    group = words["verdicts"]["pipelines"].get(metric.group, metric.group)
+    return f"{name} · {group}" if group else name
 
 
 def headline_metrics(run: RunResults, count: int = 3) -> list[Metric]:
@@ -244,5 +264,5 @@ def register(env) -> None:
                        visible_outputs=visible_outputs, activities=activities, activities_total=activities_total, shown_attempt=shown_attempt,
                        notebook_html=notebook_html, shown_on_run_page=shown_on_run_page,
                        glued_figures=glued_figures, glued_figure_html=glued_figure_html)
-    env.filters.update(front_matter_title=front_matter_title)
+    env.filters.update(front_matter_title=front_matter_title, metric_label=metric_label)
     env.tests.update(practice_run=is_practice)
