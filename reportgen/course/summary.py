@@ -212,7 +212,7 @@ def _questions(results) -> list[str]:
 
 # ----------------------------------------------------------------- checklist
 
-# The practice page's checklist (templates/macros.md.j2 `checklist`): each item with what it rests on,
+# The practice page's checklist (reportgen/render/views.py `practice_checklist`): each item with what it rests on,
 # read from what the run recorded (a recorded PNG, the arrays a page draws it from, or the facts).
 PRACTICE_CHECKLIST = (
     lambda r: bool(r.facts.get("pipelines")),

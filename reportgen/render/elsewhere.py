@@ -9,7 +9,8 @@
   its outputs show, cells flagged stale), and, for results executed on another machine, whether the
   cache key's code parts (the notebook's code, the practice's) match this project's code.
 
-Everything here is data for `templates/elsewhere.md.j2`; its words are in the strings' `imported:` table.
+Everything here is data for `templates/elsewhere.md.j2`, written out in the page's words (the strings'
+`imported:` table); the template only lays it out.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from __future__ import annotations
 import functools
 import html
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 from reportgen.project import Project
+from reportgen.render.markup import code, md_text
 from reportgen.results import NOTEBOOK, RunResults
 
 GITHUB_REPO = re.compile(r"^https://github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9._-]{1,100}?)"
@@ -125,12 +128,97 @@ def origin(project: Project, run: RunResults) -> dict | None:
             "check": code_check(project, record, run.config.notebook)}
 
 
+# ------------------------------------------------------------------ the page's note
+
+@dataclass
+class Origin:
+    """The note a run page shows about results made elsewhere, written out (Markdown, escaped here)."""
+
+    kind: str  # the admonition: info (imported) | note (another machine)
+    title: str
+    sentence: str
+    rows: list[tuple[str, str]] = field(default_factory=list)  # the imported file, its kernel, versions
+    stale_title: str = ""
+    stale_intro: str = ""
+    stale: list[str] = field(default_factory=list)  # one line per cell whose outputs do not match its code
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _where(words: dict, where: dict, record: dict) -> str:
+    """The service and its machine: "Google Colab (GPU Tesla T4, máquina hm)"."""
+    details = []
+    if accelerator := where.get("accelerator"):
+        names = _mapping(record.get("device")).get("names", [])
+        if names and names != [accelerator]:
+            details.append(f"{accelerator} {', '.join(map(str, names))}")
+        else:
+            details.append(f"{accelerator} {where['gpu_type']}" if where.get("gpu_type") else str(accelerator))
+    if where.get("machine_shape"):
+        details.append(f"{words['maquina']} {where['machine_shape']}")
+    service = words["servicio"].get(where.get("service", ""), record.get("platform", "—"))
+    return md_text(service) + (f" ({md_text(', '.join(details))})" if details else "")
+
+
+def _stale_line(words: dict, item: dict) -> str:
+    problem = item.get("problem")
+    said = words["problema"][problem].format(
+        above=item.get("above", "?"), count=item.get("count", "?"), above_count=item.get("above_count", "?"),
+        error=md_text(item.get("error", ""))) if problem in words["problema"] else "—"
+    return f"{words['celda'].format(n=item.get('cell', '?'))} ({code(item.get('code', ''))}): {said}"
+
+
+def _imported_note(words: dict, found: dict) -> Origin:
+    where, record = found["where"], found["record"]
+    when = words["cuando_celdas" if _mapping(where.get("executed_at")).get("from") == "cells" else "cuando_archivo"]
+    finished = md_text(str(record.get("finished") or "—")[:16].replace("T", " "))
+    kernel = _mapping(where.get("kernel"))
+    versions = ", ".join(f"{md_text(name)} {md_text(version)}" for name, version in _mapping(record.get("libraries")).items())
+    return Origin("info", words["titulo"],
+                  f"{words['ejecutado_en'].format(where=_where(words, where, record))} {when.format(date=finished)} "
+                  f"{words['no_reproducido']}",
+                  rows=[(words["archivo"], f"{code(where.get('file', '—'))} ({words['importado_el']} "
+                                           f"{md_text(str(where.get('imported_at') or '—')[:10])})"),
+                        (words["kernel"], md_text(kernel.get("display_name") or kernel.get("name") or "—")),
+                        (words["versiones"], versions or words["sin_versiones"])],
+                  stale_title=words["desactualizado_titulo"], stale_intro=words["desactualizado"],
+                  stale=[_stale_line(words, item) for item in found["stale"]])
+
+
+def _other_machine_note(words: dict, found: dict) -> Origin:
+    check = found["check"]
+    if check["matches"]:
+        sentence = words["codigo_coincide"].format(key=code(check["key"]))
+    else:
+        parts = ", ".join(words["partes"].get(name, name) for name in check["differs"])
+        sentence = words["codigo_difiere"].format(key=code(check["key"]), parts=parts)
+    if check["libraries"]:
+        changes = ", ".join(f"{md_text(name)} {md_text(there)} → {md_text(here)}"
+                            for name, (there, here) in check["libraries"].items())
+        sentence += f" {words['bibliotecas_difieren']} {changes}."
+    where = md_text(found["runtime"] or words["otra_maquina_sin_nombre"])
+    return Origin("note", words["otra_maquina_titulo"], f"{words['otra_maquina'].format(where=where)} {sentence}")
+
+
+def origin_note(project: Project, run: RunResults) -> Origin | None:
+    """The page's note about where its results were made, or None (made here, by this project)."""
+    from reportgen.render.strings import strings
+
+    found = origin(project, run)
+    words = strings(run.language)["imported"]
+    if found and found["imported"]:
+        return _imported_note(words, found)
+    if found and found["check"]:
+        return _other_machine_note(words, found)
+    return None
+
+
 def register(env, project: Project) -> None:
     """The helpers `templates/elsewhere.md.j2` calls, bound to the project."""
     from reportgen.render.strings import strings
 
     env.globals.update(
         elsewhere_links=lambda run: links_html(project, run, strings(run.language)["imported"]),
-        elsewhere_origin=lambda run: origin(project, run),
-        imported_words=lambda language: strings(language)["imported"])
-    env.filters.update(part_name=lambda name, names: names.get(name, name))
+        elsewhere_origin=lambda run: origin_note(project, run))

@@ -259,9 +259,9 @@ def glued_figure_html(context, output: Output) -> str:
 def register(env) -> None:
     """Make these helpers available to every template."""
     env.globals.update(other_records=other_records,
-                       by_stage=by_stage, csv_rows=csv_rows, checklist_items=checklist,
+                       by_stage=by_stage, csv_rows=csv_rows,
                        comparison=comparison, headline_metrics=headline_metrics,
-                       visible_outputs=visible_outputs, activities=activities, activities_total=activities_total, shown_attempt=shown_attempt,
+                       visible_outputs=visible_outputs, activities_total=activities_total, shown_attempt=shown_attempt,
                        notebook_html=notebook_html, shown_on_run_page=shown_on_run_page,
                        glued_figures=glued_figures, glued_figure_html=glued_figure_html)
     env.filters.update(front_matter_title=front_matter_title, metric_label=metric_label)

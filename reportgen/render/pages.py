@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import html
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,70 +30,45 @@ from reportgen.read.page import notebook_page
 from reportgen.results import NOTEBOOK, Figure, RunResults
 from reportgen.render import elsewhere, evidence
 from reportgen.render import figures as drawn
-from reportgen.render import interpretation, numbers, summary
+from reportgen.render import cells, interpretation, summary, views
+from reportgen.render.views import caption, device, stage_name
 from reportgen.render.explanations import explanations_view
 from reportgen.render.fragments import Fragments, inline
-from reportgen.render.pipelines import describe_pipeline, risk_warnings
+from reportgen.render.markup import code, md_text
+from reportgen.render.pipelines import risk_warnings
 from reportgen.render.references import practice_references
 from reportgen.render.reflection import Reflection, published, questions
 from reportgen.render.strings import strings
 from reportgen.safe import contained_file, sanitize_html
 
 STUDENT_FILE = "reflexion.md"
+# The templates that make whole pages; each extends templates/base.md.j2 (tests/render/test_templates.py).
+PAGE_TEMPLATES = ("index.md.j2", "comparison.md.j2", "notebook_page.md.j2",
+                  evidence.PRACTICE_TEMPLATE, evidence.NOTEBOOK_TEMPLATE)
 FAILED_NOTEBOOK = "notebook-fallido"  # the failed attempt's notebook page (and download)
-# Parentheses stay as they are: "\(" would start a MathJax formula, and without "[" they link nothing.
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]#+\-.!|~>])")
-
-
 # ----------------------------------------------------------------------- filters
-
-def md_text(value) -> str:
-    """Escape a dataset- or user-derived string so it renders as text, never as markup."""
-    text = html.escape(str(value), quote=False)
-    text = MARKDOWN_SPECIALS.sub(r"\\\1", text).replace("$", "&#36;")  # "$x$" would be a formula
-    return text.replace("\n", " ")
-
-
-CODE_SPECIALS = re.compile(r"[\\`*_{}\[\]()#+\-.!|~>:$^=]")
-
-
-def code(value) -> str:
-    """Inline code for a user- or dataset-derived string: HTML-escaped, never Markdown. Markdown still
-    reads the text inside raw `<code>` (a link, an attribute list would form there): every character
-    it could take for syntax is written as a character reference, which it leaves alone."""
-    text = html.escape(str(value), quote=False)
-    return "<code>" + CODE_SPECIALS.sub(lambda m: f"&#{ord(m.group())};", text).replace("\n", " ") + "</code>"
-
-
-# Number filters: the template's `language` decides the decimal mark (render/numbers.py).
+# Number filters: the template's `language` decides the decimal mark (render/cells.py, render/numbers.py).
 
 @pass_context
 def number(context, value, digits: int = 3) -> str:
-    if value is None:
-        return numbers.MISSING
-    if isinstance(value, int):
-        return str(value)
-    return numbers.in_table(numbers.number(value, context["language"], digits))
+    return cells.number(value, context["language"], digits)
 
 
 @pass_context
 def signed(context, value, digits: int = 3) -> str:
     """A difference of two numbers, with its sign."""
-    if value is None:
-        return numbers.MISSING
-    return ("+" if round(value, digits) >= 0 else "") + number(context, value + 0.0, digits)
+    return cells.signed(value, context["language"], digits)
 
 
 @pass_context
 def percent(context, value, digits: int = 1) -> str:
-    return numbers.MISSING if value is None else numbers.in_table(numbers.percent(value, context["language"], digits))
+    return cells.percent(value, context["language"], digits)
 
 
 @pass_context
 def points(context, value, digits: int = 1) -> str:
     """A difference of two fractions, in percentage points with its sign."""
-    return numbers.MISSING if value is None else numbers.in_table(
-        numbers.points(value, context["language"], sign=True, digits=digits))
+    return cells.points(value, context["language"], digits)
 
 
 def duration(seconds) -> str:
@@ -125,37 +98,6 @@ def status_badge(run: RunResults, language: str) -> str:
     return f'<span class="rg-status rg-status--{run.status}">{label}</span>'
 
 
-LEGACY_CPU = re.compile(r"CPU \((\d+) \w+\)")  # results recorded before the device became numbers
-
-
-def device(recorded, language: str) -> str:
-    """The recorded device in words: {'kind': 'cpu', 'cores': n} or {'kind': 'gpu', 'names': [...]}."""
-    words = page_strings(language)["device"]
-    if isinstance(recorded, str) and (legacy := LEGACY_CPU.fullmatch(recorded)):
-        recorded = {"kind": "cpu", "cores": int(legacy.group(1))}
-    if isinstance(recorded, dict) and recorded.get("kind") == "gpu":
-        return words["gpu"].format(names=", ".join(recorded.get("names", [])))
-    if isinstance(recorded, dict) and recorded.get("kind") == "cpu":
-        return words["cpu"].format(cores=recorded.get("cores", "?"))
-    return str(recorded) if recorded else "—"
-
-
-def caption(run: RunResults, name: str) -> str:
-    """A figure's caption in the page's language: the practice's from the strings table, else as recorded."""
-    if (recorded := drawn.recorded_caption(run, name)) is not None:  # a PNG from before the page drew it
-        return recorded
-    known = strings(run.language)["captions"]
-    if name in known:
-        return known[name]
-    figure = run.figure(name)
-    return figure.caption if figure else ""
-
-
-def stage_name(key: str, language: str) -> str:
-    """A recorded stage in words: the practice's stages by key, any other stage as the notebook named it."""
-    return strings(language)["stages"].get(key, key)
-
-
 # ---------------------------------------------------------------------- helpers
 
 def environment(templates_dir: Path) -> Environment:
@@ -165,9 +107,9 @@ def environment(templates_dir: Path) -> Environment:
     env.filters.update(md=md_text, code=code, number=number, signed=signed, percent=percent, points=points, duration=duration,
                        device=device, tojson=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(headline=headline, status_badge=status_badge, caption=caption, stage_name=stage_name,
-                       describe_pipeline=describe_pipeline, risk_warnings=risk_warnings,
+                       risk_warnings=risk_warnings,
                        explanations=explanations_view, verdicts=interpretation.page_words,
-                       practice_references=practice_references)
+                       recorded_figure=views.recorded_figure, practice_references=practice_references)
     evidence.register(env)
     return env
 
@@ -260,13 +202,17 @@ class Renderer:
         files = []
         for run in runs:
             files += self.run_files(run)
-        files.append(self._page("index.md", "index.md.j2", self.language, runs=runs))
-        files.append(self._page("comparacion.md", "comparison.md.j2", self.language, runs=runs))
+        t = page_strings(self.language)
+        head, intro = views.index_head(runs, t)
+        files.append(self._page("index.md", "index.md.j2", self.language, head, runs=runs, intro=intro))
+        files.append(self._page("comparacion.md", "comparison.md.j2", self.language, views.comparison_head(t),
+                                runs=runs))
         return files
 
-    def _page(self, path: str, template: str, language: str, **context) -> SiteFile:
+    def _page(self, path: str, template: str, language: str, head: views.Head, **context) -> SiteFile:
+        """A page made from one of PAGE_TEMPLATES, which all extend templates/base.md.j2."""
         text = self.env.get_template(template).render(
-            marker=marker(path), t=page_strings(language), language=language, **context)
+            marker=marker(path), head=head, t=page_strings(language), language=language, **context)
         return SiteFile(path, content=text, fragments=self.fragments.used_by(text))
 
     # ----------------------------------------------------------------- one run
@@ -292,10 +238,10 @@ class Renderer:
         box = self.result_box(run, run.language, verdicts["comparisons"])
         found, _written = self.reflection(run, verdicts)  # the checklist ticks it once every question is answered
         downloads = sorted(item.path.rsplit("/", 1)[1] for item in files if "/datos/" in item.path)
-        files.append(self._page(f"{folder}/index.md", evidence.run_template(run), run.language, run=run,
-                                reflection=self.reflection_text(found), reflection_written=found.complete,
-                                reflection_answered=found, downloads=downloads,
-                                run_verdicts=verdicts, box=box))
+        view = views.run_view(run, verdicts, found, box)
+        files.append(self._page(f"{folder}/index.md", evidence.run_template(run), run.language, view.head,
+                                run=run, view=view, reflection=self.reflection_text(found), downloads=downloads,
+                                run_verdicts=verdicts))
         return files
 
     def _downloads(self, run: RunResults, folder: str) -> list[SiteFile]:
@@ -386,8 +332,10 @@ class Renderer:
         body, fragments = self._notebook_body(harvest, files_dir, run.language, failed)
         images = {f"{files_dir}/{o.file}": o.data for o in harvest.figures}
         self.fragments.update(fragments)
+        t = page_strings(run.language)
         header = self.env.get_template("notebook_page.md.j2").render(
-            marker=marker(path), run=run, failed=failed, t=page_strings(run.language))
+            marker=marker(path), head=views.notebook_head(run, t, failed), run=run, failed=failed, t=t,
+            language=run.language)
         files = [SiteFile(path, content=header + "\n" + body, fragments=fragments)]
         files += [SiteFile(f"{folder}/{name}", content=data) for name, data in images.items()]
         return files

@@ -132,6 +132,15 @@ def test_render_without_results_shows_the_run_as_not_executed(project):
     assert not (project / "docs" / "runs" / "pending").exists()  # seeded once results exist
 
 
+def _add_to_page_template(template, sentence: str) -> None:
+    """A sentence added to a page template, in its footer block: a page extends base.md.j2, so only
+    what its blocks hold is on the page."""
+    text = template.read_text(encoding="utf-8")
+    assert "{% block footer %}\n" in text
+    template.write_text(text.replace("{% block footer %}\n", "{% block footer %}\n" + sentence + "\n", 1),
+                        encoding="utf-8")
+
+
 def test_language_title_description_and_template_changes_rerender_without_executing(project, monkeypatch):
     write_run(project, "demo", title="Corrida en castellano")
     assert _report(project) == 0
@@ -141,9 +150,8 @@ def test_language_title_description_and_template_changes_rerender_without_execut
     monkeypatch.setattr(runs_module, "execute", lambda *a, **k: calls.append(a))
 
     write_run(project, "demo", title="An English run", language="en", description="Described in English.")
-    template = project / "templates" / "notebook_run.md.j2"  # the tiny notebook is not the practice
-    template.write_text(template.read_text(encoding="utf-8") + "\nA sentence added to the template.\n",
-                        encoding="utf-8")
+    _add_to_page_template(project / "templates" / "notebook_run.md.j2",  # the tiny notebook is not the practice
+                          "A sentence added to the template.")
     assert _report(project) == 0
 
     assert calls == [] and _snapshot(results) == before
@@ -205,8 +213,7 @@ def test_mkdocs_serve_shows_a_reflection_edit_without_running_anything(project):
         assert "¿Qué pregunta intentaba" in _fetch_until(url, "¿Qué pregunta intentaba", timeout=60)
         (project / "docs" / "runs" / "demo" / "reflexion.md").write_text("Mi reflexión editada en vivo.\n")
         assert "Mi reflexión editada en vivo." in _fetch_until(url, "editada en vivo", timeout=60)
-        template = project / "templates" / "notebook_run.md.j2"  # the tiny notebook is not the practice
-        template.write_text(template.read_text(encoding="utf-8") + "\nPlantilla cambiada en vivo.\n")
+        _add_to_page_template(project / "templates" / "notebook_run.md.j2", "Plantilla cambiada en vivo.")
         assert "Plantilla cambiada en vivo." in _fetch_until(url, "cambiada en vivo", timeout=60)
     finally:
         server.terminate()

@@ -1,0 +1,285 @@
+"""What a page shows, decided here and handed to the templates as data.
+
+The templates lay out; everything that is a decision lives in Python: each page's head (title,
+heading, front-matter options), which figure goes where with which caption, the practice's
+checklist, the admonition kind of each reading, which failure sentence applies, and the rows of the
+practice page's tables (numbers already written as cells in the page's language, render/cells.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from reportgen.render import cells, evidence
+from reportgen.render import figures as drawn
+from reportgen.render.explanations import ExplanationsView, explanations_view
+from reportgen.render.markup import code, md_text
+from reportgen.render.pipelines import describe_pipeline
+from reportgen.render.reflection import Reflection
+from reportgen.render.summary import ResultBox
+from reportgen.render.strings import strings
+from reportgen.results import Record, RunResults
+
+FINDING_KINDS = {"better": "success", "worse": "failure", "inconclusive": "note"}  # verdict -> admonition
+# Explanation figures: captioned by the explanation checks when the strings table has no caption.
+EXPLAINED_FIGURES = ("gradcam_hits", "gradcam_errors", "methods_baseline", "methods_advanced",
+                     "deletion_insertion", "randomisation")
+
+
+# ----------------------------------------------------------------------- words
+
+def caption(run: RunResults, name: str) -> str:
+    """A figure's caption in the page's language: the practice's from the strings table, else as recorded."""
+    if (recorded := drawn.recorded_caption(run, name)) is not None:  # a PNG from before the page drew it
+        return recorded
+    known = strings(run.language)["captions"]
+    if name in known:
+        return known[name]
+    figure = run.figure(name)
+    return figure.caption if figure else ""
+
+
+def stage_name(key: str, language: str) -> str:
+    """A recorded stage in words: the practice's stages by key, any other stage as the notebook named it."""
+    return strings(language)["stages"].get(key, key)
+
+
+LEGACY_CPU = re.compile(r"CPU \((\d+) \w+\)")  # results recorded before the device became numbers
+
+
+def device(recorded, language: str) -> str:
+    """The recorded device in words: {'kind': 'cpu', 'cores': n} or {'kind': 'gpu', 'names': [...]}."""
+    words = strings(language)["page"]["device"]
+    if isinstance(recorded, str) and (legacy := LEGACY_CPU.fullmatch(recorded)):
+        recorded = {"kind": "cpu", "cores": int(legacy.group(1))}
+    if isinstance(recorded, dict) and recorded.get("kind") == "gpu":
+        return words["gpu"].format(names=", ".join(recorded.get("names", [])))
+    if isinstance(recorded, dict) and recorded.get("kind") == "cpu":
+        return words["cpu"].format(cores=recorded.get("cores", "?"))
+    return str(recorded) if recorded else "—"
+
+
+def provenance(run: RunResults) -> list[tuple[str, str]]:
+    """(what, value) rows of where and how the results were made, as run.json recorded them."""
+    t, r = strings(run.language)["page"], run.record or {}
+    libraries = r.get("libraries") if isinstance(r.get("libraries"), dict) else {}
+    return [(t["executed"], md_text(r.get("finished", "—"))),
+            (t["dispositivo"], md_text(device(r.get("device"), run.language))),
+            ("Python", f"{md_text(r.get('python', '—'))} ({md_text(r.get('platform', ''))})"),
+            (t["libraries"], ", ".join(f"{md_text(name)} {md_text(version)}" for name, version in libraries.items())),
+            ("Commit", md_text(r.get("git_commit") or "—")),
+            (t["cache_key"], code(r.get("cache_key", "—")))]
+
+
+# ------------------------------------------------------------------------- heads
+
+@dataclass(frozen=True)
+class Head:
+    """The top of a page (templates/base.md.j2): plain text, escaped there."""
+
+    title: str  # the front matter's title (navigation, browser tab)
+    heading: str  # the page's one H1
+    date: object = None  # the front matter's date, when the run file gives one
+    hide: tuple[str, ...] = ()  # Material's `hide:` front-matter list
+
+
+def run_head(run: RunResults) -> Head:
+    return Head(run.title, run.title, run.config.date)
+
+
+def notebook_head(run: RunResults, t: dict, failed: bool) -> Head:
+    heading = t["notebook_ejecutado"] + (f" ({t['intento_fallido']})" if failed else "")
+    return Head(f"{t['notebook_ejecutado']}: {run.title}", heading)
+
+
+def index_head(runs: list[RunResults], t: dict) -> tuple[Head, str]:
+    """The home page's head and introduction: the practice's when every run is the practice."""
+    if runs and all(evidence.is_practice(run) for run in runs):
+        return Head(t["portafolio"], t["portafolio_titulo"], hide=("navigation",)), t["portafolio_intro"]
+    return Head(t["portafolio"], t["portafolio"], hide=("navigation",)), t["portafolio_intro_generico"]
+
+
+def comparison_head(t: dict) -> Head:
+    return Head(t["comparacion"], t["comparacion"], hide=("navigation", "toc"))
+
+
+# ----------------------------------------------------------------------- figures
+
+@dataclass(frozen=True)
+class Shown:
+    """A figure as the page shows it (the one figure macro): its file under figures/ and its words."""
+
+    file: str
+    alt: str
+    caption: str
+
+
+def practice_figures(run: RunResults, xv: ExplanationsView | None) -> dict[str, Shown]:
+    """Every figure of the run by name, captioned in the page's language."""
+    shown = {}
+    for name, figure in run.figures.items():
+        text = caption(run, name)
+        if not text and name in EXPLAINED_FIGURES:
+            text = xv.caption(name) if xv else figure.caption
+        shown[name] = Shown(figure.path.name, text, text)
+    return shown
+
+
+def recorded_figure(record: Record) -> Shown:
+    """A figure the notebook recorded: its caption, else its name, under the image."""
+    return Shown(record.path.name, record.caption, record.caption or record.name)
+
+
+# --------------------------------------------------------------------- checklist
+
+def practice_checklist(run: RunResults, reflection: Reflection) -> list[tuple[str, bool]]:
+    """The practice's checklist: each item ticked when the page shows its evidence; the reflection's
+    counts its answered questions, ticked when every one is answered."""
+    t, f, has = strings(run.language)["page"], run.facts, run.figures.__contains__
+    pipelines, metrics = f.get("pipelines") or {}, f.get("metrics") or {}
+    baseline = (metrics.get("pipelines") or {}).get("baseline") or {}
+    return [
+        (t["baseline_and_advanced_pipelines"], "baseline" in pipelines and "advanced" in pipelines),
+        (t["augmentation_visualisation"], has("mosaic")),
+        ("MixUp / CutMix", has("mixing")),
+        (t["comparable_training_and_metric_comparison"], has("curves") and bool(metrics)),
+        ("Test-Time Augmentation", bool(baseline.get("tta"))),
+        (t["robustez"], has("robustness")),
+        (t["gradcam_on_hits_and_errors"], has("gradcam_hits") and has("gradcam_errors")),
+        (t["grad_cam_and_integrated_gradients"], has("methods_baseline")),
+        (t["explanations_checked_with_metrics"], bool(f.get("explanations"))),
+        (t["tsne"], has("tsne")),
+        (t["reflection_answered"].format(answered=reflection.answered, total=reflection.questions),
+         reflection.complete),
+    ]
+
+
+def checklist(run: RunResults, reflection: Reflection) -> list[tuple[str, bool]]:
+    """The page's checklist: the practice's items (on its page), then the run file's own (an item
+    resting on the reflection is ticked once every question is answered)."""
+    own = evidence.checklist(run, reflection.complete)
+    return (practice_checklist(run, reflection) + own) if evidence.is_practice(run) else own
+
+
+# ---------------------------------------------------------------------- readings
+
+def findings(verdicts: dict, comparison: str) -> list[dict]:
+    """One comparison's readings as admonitions: {kind, sentence}."""
+    return [{"kind": FINDING_KINDS.get(item["verdict"], "note"), "sentence": item["sentence"]}
+            for item in verdicts["comparisons"] if item["comparison"] == comparison]
+
+
+def activities(run: RunResults) -> list[tuple[str, float | None]]:
+    """Rows of 'Actividades' with the practice's stages in the page's words."""
+    rows = evidence.activities(run)
+    if evidence.is_practice(run):
+        rows = [(stage_name(title, run.language), seconds) for title, seconds in rows]
+    return rows
+
+
+# ------------------------------------------------------------------------ tables
+
+def pipeline_rows(run: RunResults) -> dict[str, list] | None:
+    """Each pipeline's operations in the page's words (MixUp / CutMix with the advanced one, and
+    alone under `mixing` for the formulas' note)."""
+    pipes = run.facts.get("pipelines")
+    if not pipes:
+        return None
+    mixup, cutmix = pipes.get("mixup"), pipes.get("cutmix")
+    return {"baseline": describe_pipeline(pipes["baseline"], run.language),
+            "advanced": describe_pipeline(pipes["advanced"], run.language, mixup, cutmix),
+            "mixing": describe_pipeline([], run.language, mixup=mixup, cutmix=cutmix) if mixup or cutmix else []}
+
+
+def _cell(aggregate: dict | None, kind: str, language: str) -> str:
+    """A mean over seeds, ± its standard deviation when there are several."""
+    if aggregate is None:
+        return cells.number(None, language)
+    write = cells.percent if kind == "percent" else cells.number
+    spread = f" ± {write(aggregate['std'], language)}" if aggregate.get("std") is not None else ""
+    return write(aggregate["mean"], language) + spread
+
+
+def results_rows(metrics: dict, language: str) -> list[tuple[str, str, str, str]]:
+    """(metric, baseline, advanced, difference) of every test metric both pipelines recorded."""
+    t = strings(language)["page"]
+    rows = [("accuracy", "Accuracy (test)", "percent"), ("loss", "Loss (test)", "number"),
+            ("top_k_accuracy", f"Top-{metrics.get('top_k')} accuracy", "percent"),
+            ("macro_precision", "Precision macro", "number"), ("macro_recall", "Recall macro", "number"),
+            ("macro_f1", "F1 macro", "number"), ("train_val_gap", t["train_val_gap"], "percent"),
+            ("ece", t["ece_calibration"], "number"),
+            ("perturbed_accuracy", t["accuracy_under_perturbations"], "percent")]
+    b, a = metrics["pipelines"]["baseline"]["aggregate"], metrics["pipelines"]["advanced"]["aggregate"]
+    found = []
+    for key, label, kind in rows:
+        if key not in b or key not in a:
+            continue
+        difference = None if b[key] is None or a[key] is None else a[key]["mean"] - b[key]["mean"]
+        write = cells.points if kind == "percent" else cells.signed
+        found.append((label, _cell(b[key], kind, language), _cell(a[key], kind, language), write(difference, language)))
+    return found
+
+
+def seeds_measured(metrics: dict) -> int:
+    """How many seeds the test accuracy averages."""
+    return len(metrics["pipelines"]["baseline"]["aggregate"]["accuracy"]["values"])
+
+
+def seed_rows(metrics: dict, language: str) -> list[tuple[str, str, str, str]]:
+    """(seed, baseline accuracy, advanced accuracy, difference) of the seeds both pipelines trained."""
+    advanced = {a["seed"]: a for a in metrics["pipelines"]["advanced"]["seeds"]}
+    return [(str(b["seed"]), cells.percent(b["accuracy"], language), cells.percent(advanced[b["seed"]]["accuracy"], language),
+             cells.points(advanced[b["seed"]]["accuracy"] - b["accuracy"], language))
+            for b in metrics["pipelines"]["baseline"]["seeds"] if b["seed"] in advanced]
+
+
+def tta_rows(metrics: dict, language: str) -> list[tuple[str, str, str, str]]:
+    """(model, without TTA, with TTA, difference) of each pipeline that measured TTA."""
+    labels = {"baseline": "Baseline", "advanced": strings(language)["page"]["advanced"]}
+    rows = []
+    for name, label in labels.items():
+        if tta := metrics["pipelines"][name].get("tta"):
+            rows.append((label, cells.percent(tta["plain"], language), cells.percent(tta["tta"], language),
+                         cells.points(tta["delta"], language)))
+    return rows
+
+
+# ------------------------------------------------------------------------- pages
+
+@dataclass
+class RunView:
+    """Everything a run page decides, for its template."""
+
+    head: Head
+    checklist: list[tuple[str, bool]]
+    activities: list[tuple[str, float | None]]
+    provenance: list[tuple[str, str]]
+    box: ResultBox | None = None  # the result box under the heading (reportgen/render/summary.py)
+    figures: dict[str, Shown] = field(default_factory=dict)
+    findings: dict[str, list[dict]] = field(default_factory=dict)  # comparison -> admonitions
+    results: list[tuple[str, str, str, str]] = field(default_factory=list)
+    seeds: list[tuple[str, str, str, str]] = field(default_factory=list)
+    seeds_measured: int = 0
+    tta: list[tuple[str, str, str, str]] = field(default_factory=list)
+    several_seeds: bool = False
+    pipelines: dict[str, list] | None = None  # the operations of each pipeline, in words
+    explanations: ExplanationsView | None = None
+
+
+def run_view(run: RunResults, verdicts: dict, reflection: Reflection, box: ResultBox | None = None) -> RunView:
+    view = RunView(head=run_head(run), checklist=checklist(run, reflection), activities=activities(run),
+                   provenance=provenance(run), box=box)
+    if not evidence.is_practice(run):
+        return view
+    view.pipelines = pipeline_rows(run)
+    view.explanations = explanations_view(run)
+    view.figures = practice_figures(run, view.explanations)
+    view.findings = {name: findings(verdicts, name) for name in ("advanced_vs_baseline", "tta_vs_plain")}
+    view.several_seeds = len(run.parameters["training"]["seeds"]) > 1
+    if metrics := run.facts.get("metrics"):
+        view.results = results_rows(metrics, run.language)
+        view.seeds = seed_rows(metrics, run.language)
+        view.seeds_measured = seeds_measured(metrics)
+        view.tta = tta_rows(metrics, run.language)
+    return view

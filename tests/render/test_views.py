@@ -1,0 +1,93 @@
+"""reportgen/render/views.py: what a page shows, decided in Python (the templates only lay it out)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from reportgen.harvest import harvest_run
+from reportgen.project import Project
+from reportgen.render import views
+from reportgen.render.reflection import Reflection
+from reportgen.render.strings import strings
+from reportgen.results import Figure
+from reportgen.runs import discover
+
+from conftest import REPO
+
+UNANSWERED, ANSWERED = Reflection("", 0, 5), Reflection("", 5, 5)  # the practice's five questions
+
+PRACTICE_FIGURE_NAMES = ("mosaic", "mixing", "curves", "robustness", "gradcam_hits", "gradcam_errors",
+                         "methods_baseline", "tsne")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """The shipped demo run, harvested from its committed results, with every practice figure drawn."""
+    project = Project.at(REPO)
+    run = harvest_run(project, discover(project, ["demo"])[0])
+    figures = {name: Figure(name=name, path=Path(f"/drawn/{name}.png"), caption="") for name in PRACTICE_FIGURE_NAMES}
+    return dataclasses.replace(run, figures=figures)
+
+
+def test_the_practice_checklist_ticks_what_the_page_shows(demo):
+    items = views.practice_checklist(demo, UNANSWERED)
+    assert len(items) == 11 and [done for _, done in items] == [True] * 10 + [False]
+    assert views.practice_checklist(demo, ANSWERED)[-1][1] is True
+
+    without_tsne = dataclasses.replace(demo, figures={k: v for k, v in demo.figures.items() if k != "tsne"})
+    ticked = dict(views.practice_checklist(without_tsne, ANSWERED))
+    assert ticked["t-SNE de embeddings"] is False and ticked["MixUp / CutMix"] is True
+
+
+def test_the_practice_page_lists_the_practice_checklist_then_the_run_files(demo):
+    labels = [label for label, _ in views.checklist(demo, UNANSWERED)]
+    assert labels[:11] == [label for label, _ in views.practice_checklist(demo, UNANSWERED)]
+    assert labels[11:] == [entry.label for entry in demo.config.checklist]
+
+
+@pytest.mark.parametrize("verdict, kind", [("better", "success"), ("worse", "failure"), ("inconclusive", "note")])
+def test_each_verdict_reads_as_its_admonition(verdict, kind):
+    verdicts = {"comparisons": [{"comparison": "advanced_vs_baseline", "verdict": verdict, "sentence": "S."},
+                                {"comparison": "tta_vs_plain", "verdict": "better", "sentence": "T."}]}
+    assert views.findings(verdicts, "advanced_vs_baseline") == [{"kind": kind, "sentence": "S."}]
+
+
+def _metrics(**aggregate) -> dict:
+    return {"top_k": 3, "pipelines": {"baseline": {"aggregate": {k: v[0] for k, v in aggregate.items()}},
+                                      "advanced": {"aggregate": {k: v[1] for k, v in aggregate.items()}}}}
+
+
+def test_result_rows_are_cells_in_the_page_language():
+    metrics = _metrics(accuracy=({"mean": 0.5, "std": 0.02}, {"mean": 0.625, "std": None}),
+                       loss=({"mean": 1.25, "std": None}, {"mean": 1.0, "std": None}))
+    assert views.results_rows(metrics, "es") == [
+        ("Accuracy (test)", "50,0 % ± 2,0 %", "62,5 %", "+12,5 pp"),
+        ("Loss (test)", "1,250", "1,000", "-0,250")]
+    assert views.results_rows(metrics, "en")[0] == ("Accuracy (test)", "50.0% ± 2.0%", "62.5%", "+12.5 pp")
+
+
+def test_a_metric_one_pipeline_lacks_has_no_row_and_a_missing_value_reads_as_a_dash():
+    metrics = _metrics(accuracy=({"mean": 0.5, "std": None}, None))
+    metrics["pipelines"]["baseline"]["aggregate"]["ece"] = {"mean": 0.1, "std": None}
+    assert views.results_rows(metrics, "es") == [("Accuracy (test)", "50,0 %", "—", "—")]
+
+
+def test_the_home_page_heading_names_the_practice_only_when_every_run_is_the_practice(demo):
+    t = strings("es")["page"]
+    head, intro = views.index_head([demo], t)
+    assert (head.heading, intro) == (t["portafolio_titulo"], t["portafolio_intro"])
+    generic = dataclasses.replace(demo, facts={})
+    head, intro = views.index_head([demo, generic], t)
+    assert (head.heading, intro) == (t["portafolio"], t["portafolio_intro_generico"])
+    assert head.hide == ("navigation",)
+
+
+def test_provenance_values_from_run_json_are_text(demo):
+    hostile = dataclasses.replace(demo, record={**demo.record, "finished": "<script>x</script>",
+                                                "libraries": {"[a](javascript:x)": "1"}, "cache_key": "`k`"})
+    rows = dict(views.provenance(hostile))
+    assert "<script>" not in rows["Ejecutado"] and "&lt;script&gt;" in rows["Ejecutado"]
+    assert rows["Librerías"].startswith(r"\[a\](javascript") and "`" not in rows["Clave de caché"]
