@@ -164,10 +164,15 @@ def checklist(run: RunResults, reflection: Reflection) -> list[tuple[str, bool]]
 
 # ---------------------------------------------------------------------- readings
 
-def findings(verdicts: dict, comparison: str) -> list[dict]:
-    """One comparison's readings as admonitions: {kind, sentence}."""
-    return [{"kind": FINDING_KINDS.get(item["verdict"], "note"), "sentence": item["sentence"]}
-            for item in verdicts["comparisons"] if item["comparison"] == comparison]
+def findings(verdicts: dict, comparison: str) -> dict | None:
+    """One comparison's readings as one admonition (the kind of its first reading): each reading's
+    verdict word, values and what follows, and once for all of them what a verdict means."""
+    items = [item for item in verdicts["comparisons"] if item["comparison"] == comparison]
+    if not items:
+        return None
+    return {"kind": FINDING_KINDS.get(items[0]["verdict"], "note"), "legend": verdicts.get("legend", ""),
+            "items": [{"lead": item.get("lead", ""), "values": item.get("values", item["sentence"]),
+                       "extra": item.get("extra", "")} for item in items]}
 
 
 def activities(run: RunResults) -> list[tuple[str, float | None]]:
@@ -257,7 +262,7 @@ class RunView:
     provenance: list[tuple[str, str]]
     box: ResultBox | None = None  # the result box under the heading (reportgen/render/summary.py)
     figures: dict[str, Shown] = field(default_factory=dict)
-    findings: dict[str, list[dict]] = field(default_factory=dict)  # comparison -> admonitions
+    findings: dict[str, dict | None] = field(default_factory=dict)  # comparison -> its admonition
     results: list[tuple[str, str, str, str]] = field(default_factory=list)
     seeds: list[tuple[str, str, str, str]] = field(default_factory=list)
     seeds_measured: int = 0

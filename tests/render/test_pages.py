@@ -35,7 +35,8 @@ def rendered(project):
 def test_the_page_states_each_comparison_with_its_interval(rendered):
     folder, page = rendered("es", {"baseline": 0.6, "advanced": 0.6})
     assert "La accuracy de test pasó de" in page and "IC 95 % [" in page
-    assert "No concluyente: el intervalo incluye el cero." in page  # same accuracy on both sides
+    assert "- **No concluyente.** La accuracy de test pasó de" in page  # same accuracy on both sides
+    assert page.count("Mejora o empeora: el intervalo al 95 % excluye el cero; no concluyente: lo incluye.") == 1
     assert "; 2 semillas × 200 imágenes)" in page  # the advanced pipeline finished 2 of its 3 seeds
     assert "t de Student" in page  # the method, once
     metrics = json.loads((folder.parents[2] / "experiments" / "results" / "numbers" / "metrics.json").read_text())
@@ -60,7 +61,8 @@ def test_a_diverged_seed_is_on_the_page_and_in_the_reflection(rendered):
 def test_the_same_numbers_read_in_english(rendered):
     folder, page = rendered("en", {"baseline": 0.5, "advanced": 0.9})
     assert "Test accuracy went from" in page and "95% CI [" in page
-    assert "Better: the interval excludes zero, so the advanced pipeline improves it." in page
+    assert "- **Better.** Test accuracy went from" in page
+    assert "Better or worse: the 95% interval excludes zero; inconclusive: it includes zero." in page
     assert "Seed 1 of the advanced pipeline diverged (NaN loss) in epoch 2, at learning rate 0.5" in page
     for word in ("semilla", "concluyente", "promedian", "Mejora"):
         assert word not in page

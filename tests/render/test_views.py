@@ -50,9 +50,13 @@ def test_the_practice_page_lists_the_practice_checklist_then_the_run_files(demo)
 
 @pytest.mark.parametrize("verdict, kind", [("better", "success"), ("worse", "failure"), ("inconclusive", "note")])
 def test_each_verdict_reads_as_its_admonition(verdict, kind):
-    verdicts = {"comparisons": [{"comparison": "advanced_vs_baseline", "verdict": verdict, "sentence": "S."},
-                                {"comparison": "tta_vs_plain", "verdict": "better", "sentence": "T."}]}
-    assert views.findings(verdicts, "advanced_vs_baseline") == [{"kind": kind, "sentence": "S."}]
+    verdicts = {"comparisons": [{"comparison": "advanced_vs_baseline", "verdict": verdict, "sentence": "S.",
+                                 "values": "V.", "lead": "L.", "extra": "E."},
+                                {"comparison": "tta_vs_plain", "verdict": "better", "sentence": "T."}],
+                "legend": "What a verdict means."}
+    assert views.findings(verdicts, "advanced_vs_baseline") == {
+        "kind": kind, "legend": "What a verdict means.", "items": [{"lead": "L.", "values": "V.", "extra": "E."}]}
+    assert views.findings(verdicts, "nothing") is None
 
 
 def _metrics(**aggregate) -> dict:
