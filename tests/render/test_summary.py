@@ -1,6 +1,6 @@
 """The result box (reportgen/render/summary.py): the first thing under a run page's title and on
-its home card, for a run whose advanced pipeline is better, worse or inconclusive, a failed run
-and a notebook of one's own; built from fake results folders (tests/results_fixtures.py)."""
+its home card, for a run whose advanced pipeline is better, worse or inconclusive, a failed run,
+a notebook of one's own and an imported one; built from fake results folders (tests/results_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ from reportgen.render import summary
 from reportgen.runs import discover
 
 from conftest import PRACTICE_SCHEMA, REPO, make_project, write_notebook, write_run
-from results_fixtures import CLASSES, practice_results, recorded_results
+from results_fixtures import CLASSES, executed_notebook, practice_results, recorded_results
 
 PRACTICE = {"better": {"baseline": 0.5, "advanced": 0.9},
             "worse": {"baseline": 0.9, "advanced": 1 / len(CLASSES)},  # and the advanced model at chance
             "inconclusive": {"baseline": 0.6, "advanced": 0.6}}
 TITLES = {"better": "Resultado: mejora", "worse": "Resultado: empeora", "inconclusive": "Resultado: no concluyente",
-          "failed": "La corrida falló", "own": "Resultado"}
+          "failed": "La corrida falló", "own": "Resultado", "imported": "Resultado"}
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,8 @@ def site(tmp_path_factory) -> Path:
         practice_results(root / "experiments" / "results" / run_id, accuracy)
     write_run(root, "own", title="Un notebook propio")
     recorded_results(root, "own")  # records accuracy = 0.75
+    download = executed_notebook(root.parent / "De Colab.ipynb", "print('hecho')", heading="# De Colab")
+    assert main(["--project", str(root), "import", str(download), "imported"]) == 0
     write_run(root, "failed", title="Una corrida que falla")
     recorded_results(root, "failed")
     recorded_results(root, "failed", status="failed", error_summary="ValueError: la celda falló a propósito",
@@ -125,6 +127,11 @@ def test_a_failed_run_says_where_it_failed_and_links_its_last_good_results(site)
 def test_a_notebook_of_ones_own_shows_its_recorded_metrics(site):
     assert "Métricas principales que registró el notebook: accuracy: 0,750" in text(first_after_heading(site, "own"))
     assert "accuracy: 0,750" in text(card(site, "own"))
+
+
+def test_an_imported_notebook_says_its_results_were_not_reproduced_here(site):
+    shown = text(first_after_heading(site, "imported"))
+    assert "El notebook no registró métricas" in shown and "Sus resultados no se reprodujeron aquí" in shown
 
 
 def test_the_box_in_english_names_the_randomisation_failure_of_the_shipped_demo():
