@@ -16,7 +16,7 @@ import re
 import string
 from dataclasses import dataclass
 
-from reportgen.render.strings import LANGUAGES, strings
+from reportgen.render.strings import STRINGS_DIR, strings
 
 ANSWER_WORDS = 3  # an answer is at least this many words the seed did not have
 QUESTION_NUMBER = re.compile(r"^\s*\*\*(\d+)\.")
@@ -49,7 +49,7 @@ def _hint_patterns() -> tuple[re.Pattern, ...]:
     language (a run's language may change after its seed was written): the intros (in italics)
     and the hints made of the run's numbers (as list items)."""
     found = []
-    for language in LANGUAGES:
+    for language in sorted(path.stem for path in STRINGS_DIR.glob("*.yaml")):  # one file per language
         words = strings(language)
         intros = [words["page"]["reflection_intro"], words["page"]["reflection_intro_notebook"]]
         hints = [text for text in words["verdicts"]["reflection"].values() if isinstance(text, str)]

@@ -116,3 +116,10 @@ def test_references_are_those_of_what_the_run_used(built):
     text, _entries = reading(site / "runs" / "demo" / "index.html")
     assert "Grad-CAM++: Improved Visual Explanations" in text  # the demo computed Grad-CAM++
     assert "EfficientNet" not in text  # and trained small_cnn
+
+
+def test_the_comparison_promises_only_what_follows(built):
+    language, site = built
+    words = strings(language)["page"]
+    text, _entries = reading(site / "comparacion.html")
+    assert (words["comparacion_intro_rest"] in text) == (words["otras_metricas"] in text)
