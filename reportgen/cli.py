@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reportgen.errors import EXIT_CORRUPT, EXIT_OK, ConfigError, MissingDependency, exit_status
 from reportgen.project import Project
+from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE, languages
 from reportgen.runs.matrix import LARGE_MATRIX_VARIABLE, MAX_COMBINATIONS
 
 log = logging.getLogger("reportgen")
@@ -93,7 +94,7 @@ def _add_import(commands) -> None:
     command.add_argument("notebook", metavar="NOTEBOOK.ipynb", help="the executed notebook, with its outputs")
     command.add_argument("run_id", nargs="?", metavar="RUN_ID", help="the run's id (default: from the file name)")
     command.add_argument("--title", help="the page's title on a first import (default: the notebook's first heading)")
-    command.add_argument("--language", choices=("es", "en"), default="es", help="the page's language on a first import")
+    command.add_argument("--language", choices=languages(), default=DEFAULT_LANGUAGE, help="the page's language on a first import")
     command.add_argument("--allow-stale", action="store_true",
                          help="import even when code cells were never run, ran out of order or stopped with an "
                               "error; the page names those cells")

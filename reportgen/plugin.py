@@ -33,6 +33,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from reportgen.errors import ReportgenError
 from reportgen.project import Project
 from reportgen.render.pages import STUDENT_FILE, Renderer, SiteFile
+from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE
 from reportgen.render.strings import strings
 
 log = logging.getLogger("mkdocs.plugins.reportgen")
@@ -57,7 +58,7 @@ class ReportgenPlugin(BasePlugin[ReportgenConfig]):
 
         project = self.project(config)
         use_config(config)  # notebooks render with this build's Markdown settings, loaded once
-        generated = self.generated_files(project, language=config.theme.get("language") or "es")
+        generated = self.generated_files(project, language=config.theme.get("language") or DEFAULT_LANGUAGE)
         self.fragments = {key: html for item in generated for key, html in item.fragments.items()}
         for item in generated:
             if files.get_file_from_path(item.path) is None:  # a student's file at that path wins

@@ -13,6 +13,7 @@ import sys
 
 from reportgen.errors import BuildFailed, ReportgenError
 from reportgen.project import Project
+from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE
 
 
 class _Collect(logging.Handler):
@@ -45,7 +46,7 @@ def site_language(project: Project) -> str:
     from mkdocs.config import load_config
 
     with _mkdocs_warnings():
-        return load_config(str(project.mkdocs_yml)).theme.get("language") or "es"
+        return load_config(str(project.mkdocs_yml)).theme.get("language") or DEFAULT_LANGUAGE
 
 
 def build(project: Project) -> None:

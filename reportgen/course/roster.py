@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reportgen.errors import ConfigError
+from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE, check_language
 from reportgen.runs.parameters import schema_problems
 
 # Git transports a roster may name; anything else (ext::, fd::, a helper of the student's choosing)
@@ -60,7 +60,12 @@ class Roster(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     course: str = Field(..., min_length=1, max_length=200)
-    language: Literal["es", "en"] = "es"
+    language: str = DEFAULT_LANGUAGE
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        return check_language(value)
     students: list[Student] = Field(..., min_length=1, max_length=MAX_STUDENTS)
 
     @model_validator(mode="after")

@@ -28,6 +28,7 @@ from reportgen.course.copies import copied
 from reportgen.course.roster import Roster
 from reportgen.safe import run_id_problem
 from reportgen.course.summary import FLAGS, RunSummary, StudentSummary
+from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -103,7 +104,7 @@ def _mkdocs_build(mkdocs_yml: Path, site_dir: Path) -> None:
 
 # ------------------------------------------------------------------ the pages
 
-def _environment(language: str = "es"):
+def _environment(language: str = DEFAULT_LANGUAGE):
     """The pages' Jinja environment (their filters: `md`, `code`, numbers in the page's language) with
     the course's templates and the cells of its tables."""
     from reportgen.render import numbers

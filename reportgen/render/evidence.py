@@ -191,6 +191,9 @@ class Comparison:
     values: dict[str, dict[str, float | None]]  # run id -> metric key -> value
     rest: dict[str, list[Metric]]  # run id -> metrics not in the columns
     metrics: dict[str, Metric] = field(default_factory=dict)  # metric key -> one of its metrics (its name and group, for the header)
+    # run id -> metric key -> the practice's metric it is (e.g. "accuracy"), whose one form it reads in
+    # (render/numbers.py QUANTITIES, as on the run page and its card); a notebook's own metrics: none
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def comparison(runs: list[RunResults]) -> Comparison:
@@ -202,8 +205,9 @@ def comparison(runs: list[RunResults]) -> Comparison:
     shared = [key for key, count in counts.items() if count >= min(2, measured)][:MAX_COMPARED]
     values = {run.id: {m.key: m.value for m in run.metrics} for run in runs}
     rest = {run.id: [m for m in run.metrics if m.key not in shared] for run in runs}
+    names = {run.id: {m.key: m.name for m in run.metrics} if is_practice(run) else {} for run in runs}
     named = {m.key: m for run in reversed(runs) for m in run.metrics}
-    return Comparison(shared, values, rest, named)
+    return Comparison(shared, values, rest, named, names)
 
 
 @pass_context

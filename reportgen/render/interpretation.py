@@ -44,7 +44,8 @@ import numpy as np
 from scipy import optimize, special, stats
 from scipy.stats import qmc
 
-from reportgen.render.numbers import general, percent, points
+from reportgen.render import numbers
+from reportgen.render.numbers import general, percent
 from reportgen.render.strings import strings
 
 LEVEL = 0.95
@@ -478,23 +479,52 @@ def sentence_parts(reading: Reading, language: str) -> tuple[str, str, str]:
     reading has its own reason; what follows (that reason, or what would settle it)."""
     words = strings(language)["verdicts"]
     pipeline = words["pipelines"].get(reading.pipeline, reading.pipeline or "")
-    fields = {"subject": words["metrics"][reading.metric].format(pipeline=pipeline),
-              "before": percent(reading.before, language), "after": percent(reading.after, language),
-              "difference": points(reading.estimate.difference, language, sign=True), "images": reading.images,
+    fields = {"subject": words["metrics"][reading.metric].format(pipeline=pipeline), **shown(reading, language),
+              "images": reading.images,
               "seeds": words["seed_count"]["one" if reading.seeds == 1 else "many"].format(seeds=reading.seeds)}
-    i = reading.interval
-    if i is None:  # one seed, or nothing varies: no interval, and why
+    if reading.interval is None:  # one seed, or nothing varies: no interval, and why
         text = words["sentence_no_interval"].format(**fields)
         if reading.basis == "one_seed":
             return text, "", words["one_seed"].format(seeds=MIN_SEEDS)
         return text, "", words["constant"]
-    text = words["sentence"].format(**fields, low=points(i.low, language), high=points(i.high, language))
+    text = words["sentence"].format(**fields)
     if reading.basis == "corrected":
         return text, "", words["corrected"].format(level=percent(reading.level, language))
     if reading.basis == "gated":
         return text, "", words["gated"]
     extra = _needed_text(reading, words) if reading.verdict == "inconclusive" else ""
     return text, words["verdict_word"][reading.verdict], extra
+
+
+def shown(reading: Reading, language: str) -> dict[str, str]:
+    """The reading's numbers as the page writes them, in the metric's one form (numbers.QUANTITIES):
+    before, after, their difference as the reader computes it from those two, and the interval."""
+    fields = {"before": numbers.value(reading.metric, reading.before, language),
+              "after": numbers.value(reading.metric, reading.after, language),
+              "difference": numbers.difference(reading.metric, reading.after, reading.before, language)}
+    if reading.interval is not None:
+        fields["low"], fields["high"] = numbers.bounds(reading.metric, reading.interval.low, reading.interval.high,
+                                                       language)
+    return fields
+
+
+def recorded_means(run, found: Reading) -> Reading:
+    """The reading with the means the results table shows (metrics.json's aggregate over seeds), so a
+    sentence and the table beside it quote one value; the per-image arrays give the same numbers up to
+    their recorded rounding (a confidence kept to a few digits), which could flip a shown digit."""
+    def mean(pipeline, metric):
+        found = run.facts
+        for key in ("metrics", "pipelines", pipeline, "aggregate", metric, "mean"):
+            found = found.get(key) if isinstance(found, dict) else None
+        return found if isinstance(found, (int, float)) and not isinstance(found, bool) else None
+
+    if found.comparison == "tta_vs_plain":
+        before, after = mean(found.pipeline, "accuracy"), mean(found.pipeline, "tta_accuracy")
+    else:
+        before, after = mean("baseline", found.metric), mean("advanced", found.metric)
+    if before is None or after is None:
+        return found
+    return replace(found, before=float(before), after=float(after))
 
 
 def _needed_text(reading: Reading, words: dict) -> str:
@@ -519,7 +549,7 @@ def comparisons(run, language: str | None = None) -> list[dict]:
         return []
     language = language or run.language
     found = []
-    for r in readings(per_image["models"]):
+    for r in (recorded_means(run, r) for r in readings(per_image["models"])):
         values, lead, extra = sentence_parts(r, language)
         found.append({"metric": r.metric, "comparison": r.comparison, "pipeline": r.pipeline, "verdict": r.verdict,
                       "primary": r.primary, "sentence": sentence(r, language), "reading": r,
@@ -556,12 +586,10 @@ def reflection_prompts(language: str, found: list[dict], diverged: list[dict]) -
     for item in found:
         if item["comparison"] != "advanced_vs_baseline" or item["metric"] not in keys:
             continue
-        i = item["reading"].interval
-        if i is None:  # one seed: no interval to ask about
+        if item["reading"].interval is None:  # one seed: no interval to ask about
             continue
         prompts.append(words["reflection"][keys[item["metric"]]].format(
-            difference=points(i.difference, language, sign=True), low=points(i.low, language),
-            high=points(i.high, language), verdict=words["reflection"]["verdict"][item["verdict"]]))
+            **shown(item["reading"], language), verdict=words["reflection"]["verdict"][item["verdict"]]))
     for d in diverged:
         prompts.append(words["reflection"]["diverged"].format(
             seed=d["seed"], pipeline=words["pipelines"].get(d["pipeline"], d["pipeline"]), epoch=d["epoch"]))

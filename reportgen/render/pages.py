@@ -38,7 +38,7 @@ from reportgen.render.markup import code, md_text
 from reportgen.render.pipelines import risk_warnings
 from reportgen.render.references import practice_references
 from reportgen.render.reflection import Reflection, published, questions
-from reportgen.render.strings import strings
+from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE, strings
 from reportgen.safe import contained_file, sanitize_html
 
 STUDENT_FILE = "reflexion.md"
@@ -71,15 +71,22 @@ def points(context, value, digits: int = 1) -> str:
     return cells.points(value, context["language"], digits)
 
 
-def duration(seconds) -> str:
-    if seconds is None:
-        return "—"
-    seconds = float(seconds)
-    if round(seconds) < 1:  # 0.5 rounds to 0: still "< 1 s", never "0 s"
-        return "< 1 s"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.1f} min"
+@pass_context
+def metric(context, value, name: str | None) -> str:
+    """One of the practice's numbers in the one form its quantity reads everywhere (numbers.QUANTITIES)."""
+    return cells.metric(value, name, context["language"])
+
+
+@pass_context
+def difference(context, after, before, name: str) -> str:
+    """after − before of a metric, computed from the two values as shown beside it."""
+    return cells.difference(after, before, name, context["language"])
+
+
+@pass_context
+def duration(context, seconds) -> str:
+    """A measured time in the page's language (render/cells.py)."""
+    return cells.duration(seconds, context["language"])
 
 
 def headline(run: RunResults, metric: str) -> dict | None:
@@ -104,7 +111,8 @@ def environment(templates_dir: Path) -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates_dir)), undefined=StrictUndefined,
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                       autoescape=False)
-    env.filters.update(md=md_text, code=code, number=number, signed=signed, percent=percent, points=points, duration=duration,
+    env.filters.update(md=md_text, code=code, number=number, signed=signed, percent=percent, points=points,
+                       metric=metric, difference=difference, duration=duration,
                        device=device, tojson=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(headline=headline, status_badge=status_badge, caption=caption, stage_name=stage_name,
                        risk_warnings=risk_warnings,
@@ -171,7 +179,7 @@ def write_files(files: list[SiteFile], folder: Path) -> None:
 class Renderer:
     """Makes the site's generated files for a list of harvested runs, in memory."""
 
-    def __init__(self, project: Project, language: str = "es"):
+    def __init__(self, project: Project, language: str = DEFAULT_LANGUAGE):
         self.project = project
         self.language = language  # of the site-wide pages (home, comparison)
         self.env = environment(project.templates_dir)

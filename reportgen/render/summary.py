@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from reportgen.render import elsewhere, evidence, interpretation
+from reportgen.render import elsewhere, evidence, interpretation, numbers
 from reportgen.render.explanations import explanations_view
-from reportgen.render.numbers import percent, points
+from reportgen.render.numbers import percent
 from reportgen.render.strings import strings
 from reportgen.results import NOTEBOOK, Metric, RunResults
 
@@ -117,15 +117,11 @@ def headline_sentence(head: interpretation.Reading, language: str) -> str:
     """The headline reading in one sentence: both accuracies, the difference, its interval, the verdict."""
     words = strings(language)["summary"]
     seeds = strings(language)["verdicts"]["seed_count"]["one" if head.seeds == 1 else "many"].format(seeds=head.seeds)
-    fields = {"before": percent(head.before, language), "after": percent(head.after, language),
-              "difference": points(head.estimate.difference, language, sign=True),
-              "seeds": seeds, "images": head.images}
-    interval = head.interval
-    if interval is None:  # one seed, or nothing varies
+    fields = {**interpretation.shown(head, language), "seeds": seeds, "images": head.images}  # as the page writes them
+    if head.interval is None:  # one seed, or nothing varies
         why = words["one_seed"].format(seeds=interpretation.MIN_SEEDS) if head.basis == "one_seed" else words["constant"]
         return words["headline_no_interval"].format(**fields, why=why)
-    return words["headline"][head.verdict].format(**fields, low=points(interval.low, language),
-                                                  high=points(interval.high, language))
+    return words["headline"][head.verdict].format(**fields)
 
 
 def at_chance(accuracy: float, chance: float, images: int) -> bool:
@@ -166,7 +162,7 @@ def chance_sentence(run: RunResults, language: str) -> str:
     if len(low) == len(accuracy) and len(low) > 1:
         return level + " " + words["all_at_chance"]
     return level + " " + words["at_chance"].format(
-        models=_joined([words["model"].format(pipeline=names.get(n, n), accuracy=percent(accuracy[n], language))
+        models=_joined([words["model"].format(pipeline=names.get(n, n), accuracy=numbers.value("accuracy", accuracy[n], language))
                         for n in low], language))
 
 

@@ -197,32 +197,30 @@ def pipeline_rows(run: RunResults) -> dict[str, list] | None:
             "mixing": describe_pipeline([], run.language, mixup=mixup, cutmix=cutmix) if mixup or cutmix else []}
 
 
-def _cell(aggregate: dict | None, kind: str, language: str) -> str:
-    """A mean over seeds, ± its standard deviation when there are several."""
+def _cell(aggregate: dict | None, key: str, language: str) -> str:
+    """A mean over seeds, ± its standard deviation when there are several, in the metric's one form."""
     if aggregate is None:
         return cells.number(None, language)
-    write = cells.percent if kind == "percent" else cells.number
-    spread = f" ± {write(aggregate['std'], language)}" if aggregate.get("std") is not None else ""
-    return write(aggregate["mean"], language) + spread
+    spread = f" ± {cells.metric(aggregate['std'], key, language)}" if aggregate.get("std") is not None else ""
+    return cells.metric(aggregate["mean"], key, language) + spread
 
 
 def results_rows(metrics: dict, language: str) -> list[tuple[str, str, str, str]]:
     """(metric, baseline, advanced, difference) of every test metric both pipelines recorded."""
     t = strings(language)["page"]
-    rows = [("accuracy", "Accuracy (test)", "percent"), ("loss", "Loss (test)", "number"),
-            ("top_k_accuracy", f"Top-{metrics.get('top_k')} accuracy", "percent"),
-            ("macro_precision", "Precision macro", "number"), ("macro_recall", "Recall macro", "number"),
-            ("macro_f1", "F1 macro", "number"), ("train_val_gap", t["train_val_gap"], "percent"),
-            ("ece", t["ece_calibration"], "number"),
-            ("perturbed_accuracy", t["accuracy_under_perturbations"], "percent")]
+    rows = [("accuracy", "Accuracy (test)"), ("loss", "Loss (test)"),
+            ("top_k_accuracy", f"Top-{metrics.get('top_k')} accuracy"),
+            ("macro_precision", "Precision macro"), ("macro_recall", "Recall macro"),
+            ("macro_f1", "F1 macro"), ("train_val_gap", t["train_val_gap"]),
+            ("ece", t["ece_calibration"]),
+            ("perturbed_accuracy", t["accuracy_under_perturbations"])]
     b, a = metrics["pipelines"]["baseline"]["aggregate"], metrics["pipelines"]["advanced"]["aggregate"]
     found = []
-    for key, label, kind in rows:
+    for key, label in rows:
         if key not in b or key not in a:
             continue
-        difference = None if b[key] is None or a[key] is None else a[key]["mean"] - b[key]["mean"]
-        write = cells.points if kind == "percent" else cells.signed
-        found.append((label, _cell(b[key], kind, language), _cell(a[key], kind, language), write(difference, language)))
+        difference = cells.difference(a[key] and a[key]["mean"], b[key] and b[key]["mean"], key, language)
+        found.append((label, _cell(b[key], key, language), _cell(a[key], key, language), difference))
     return found
 
 
@@ -234,20 +232,50 @@ def seeds_measured(metrics: dict) -> int:
 def seed_rows(metrics: dict, language: str) -> list[tuple[str, str, str, str]]:
     """(seed, baseline accuracy, advanced accuracy, difference) of the seeds both pipelines trained."""
     advanced = {a["seed"]: a for a in metrics["pipelines"]["advanced"]["seeds"]}
-    return [(str(b["seed"]), cells.percent(b["accuracy"], language), cells.percent(advanced[b["seed"]]["accuracy"], language),
-             cells.points(advanced[b["seed"]]["accuracy"] - b["accuracy"], language))
+    return [(str(b["seed"]), cells.metric(b["accuracy"], "accuracy", language),
+             cells.metric(advanced[b["seed"]]["accuracy"], "accuracy", language),
+             cells.difference(advanced[b["seed"]]["accuracy"], b["accuracy"], "accuracy", language))
             for b in metrics["pipelines"]["baseline"]["seeds"] if b["seed"] in advanced]
 
 
 def tta_rows(metrics: dict, language: str) -> list[tuple[str, str, str, str]]:
-    """(model, without TTA, with TTA, difference) of each pipeline that measured TTA."""
+    """(model, without TTA, with TTA, difference) of each pipeline that measured TTA: the means over
+    seeds its reading compares (the detail seed's own numbers only where no mean was recorded)."""
     labels = {"baseline": "Baseline", "advanced": strings(language)["page"]["advanced"]}
     rows = []
     for name, label in labels.items():
-        if tta := metrics["pipelines"][name].get("tta"):
-            rows.append((label, cells.percent(tta["plain"], language), cells.percent(tta["tta"], language),
-                         cells.points(tta["delta"], language)))
+        plain, tta = tta_pair(metrics["pipelines"][name])
+        if plain is not None and tta is not None:
+            rows.append((label, cells.metric(plain, "accuracy", language), cells.metric(tta, "tta_accuracy", language),
+                         cells.difference(tta, plain, "tta_accuracy", language)))
     return rows
+
+
+def tta_pair(pipeline: dict) -> tuple[float | None, float | None]:
+    """Accuracy without and with TTA: the means over seeds, else the detail seed's (older results)."""
+    aggregate = pipeline.get("aggregate") or {}
+    if (aggregate.get("accuracy") or {}).get("mean") is not None and (aggregate.get("tta_accuracy") or {}).get("mean") is not None:
+        return aggregate["accuracy"]["mean"], aggregate["tta_accuracy"]["mean"]
+    tta = pipeline.get("tta") or {}
+    return tta.get("plain"), tta.get("tta")
+
+
+def tta_note(metrics: dict, language: str) -> str:
+    """What the TTA table's numbers are: a mean over n seeds, or one seed's."""
+    t = strings(language)["page"]
+    baseline = metrics["pipelines"]["baseline"]
+    if (baseline.get("aggregate") or {}).get("tta_accuracy"):
+        return t["tta_over_seeds"].format(n=seeds_measured(metrics))
+    return t["tta_seed"].format(seed=baseline.get("detail_seed", 0))
+
+
+def detail_note(metrics: dict, language: str) -> str:
+    """Which seed's models the per-image figures and tables show (confusion, most confused, top-5),
+    when there are several seeds; nothing with one."""
+    seed = metrics["pipelines"]["baseline"].get("detail_seed")
+    if seed is None or seeds_measured(metrics) < 2:
+        return ""
+    return strings(language)["page"]["detail_seed"].format(seed=seed)
 
 
 # ------------------------------------------------------------------------- pages
@@ -267,6 +295,8 @@ class RunView:
     seeds: list[tuple[str, str, str, str]] = field(default_factory=list)
     seeds_measured: int = 0
     tta: list[tuple[str, str, str, str]] = field(default_factory=list)
+    tta_note: str = ""  # what the TTA table's numbers are (mean of n seeds, or seed s)
+    detail_note: str = ""  # which seed's models the confusion matrices, pairs and top-5 show
     several_seeds: bool = False
     pipelines: dict[str, list] | None = None  # the operations of each pipeline, in words
     explanations: ExplanationsView | None = None
@@ -287,4 +317,6 @@ def run_view(run: RunResults, verdicts: dict, reflection: Reflection, box: Resul
         view.seeds = seed_rows(metrics, run.language)
         view.seeds_measured = seeds_measured(metrics)
         view.tta = tta_rows(metrics, run.language)
+        view.tta_note = tta_note(metrics, run.language)
+        view.detail_note = detail_note(metrics, run.language)
     return view

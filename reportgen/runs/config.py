@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from reportgen.errors import ConfigError
+from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE, check_language
 from reportgen.runs.parameters import inspect, schema_problems, validate_parameters
 from reportgen.safe import notebook_file, notebook_name_problem, shown
 
@@ -55,7 +56,8 @@ class RunFile(_Strict):
     executed: Literal["here", "elsewhere"] = "here"
     title: str = Field(..., min_length=1, max_length=200)
     date: _dt.date | None = None
-    language: Literal["es", "en"] = "es"
+    language: str = Field(DEFAULT_LANGUAGE, description="the page's language: one of the strings files "
+                                                      "in reportgen/render/strings/")
     backend: Literal["tensorflow", "jax"] = Field(
         "tensorflow", description="Keras backend the notebook runs on (jax: TensorFlow not needed, "
                                   "except for TFDS data)")
@@ -82,6 +84,11 @@ class RunFile(_Strict):
             raise ValueError(f"{problem}; a run's notebook is named relative to experiments/, without "
                              f".ipynb (e.g. 'mi_notebook' or 'semana2/cnn')")
         return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        return check_language(value)
 
     @field_validator("parameters", mode="before")
     @classmethod

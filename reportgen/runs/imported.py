@@ -26,6 +26,7 @@ from pathlib import Path
 from reportgen.errors import ConfigError, CorruptResults
 from reportgen.project import Project
 from reportgen.record import write_json
+from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE
 from reportgen.results import NOTEBOOK, RUN_RECORD, read_run_json
 from reportgen.safe import check_run_id  # the one rule for run ids
 from reportgen.scrub import Scrubber
@@ -383,7 +384,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def import_notebook(project: Project, notebook: Path, run_id: str | None = None, *, title: str | None = None,
-                    language: str = "es", allow_stale: bool = False) -> dict:
+                    language: str = DEFAULT_LANGUAGE, allow_stale: bool = False) -> dict:
     """Import an executed notebook as run `run_id` (default: from its file name); returns its run record.
 
     Everything is checked before anything is written; the results replace the previous ones only

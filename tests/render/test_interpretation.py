@@ -279,9 +279,9 @@ def rotating(right_in_seeds: int, seeds: int = 3, n: int = 100) -> dict:
 
 
 @pytest.mark.parametrize("language, template", [
-    ("en", "Test accuracy went from 33.3% to 66.7%: +33.3 pp (95% CI [{low} pp, {high} pp]; 3 seeds × 100 "
+    ("en", "Test accuracy went from 33.3% to 66.7%: +33.4 pp (95% CI [{low} pp, {high} pp]; 3 seeds × 100 "
            "images). Better: the interval excludes zero, so the advanced pipeline improves it."),
-    ("es", "La accuracy de test pasó de 33,3 % a 66,7 %: +33,3 pp (IC 95 % [{low} pp, {high} pp]; 3 semillas × "
+    ("es", "La accuracy de test pasó de 33,3 % a 66,7 %: +33,4 pp (IC 95 % [{low} pp; {high} pp]; 3 semillas × "
            "100 imágenes). Mejora: el intervalo excluye el cero, así que con el pipeline avanzado el resultado es mejor."),
 ])
 def test_a_clear_improvement_reads_better_with_its_interval(language, template):
@@ -342,8 +342,9 @@ def test_lower_is_better_for_the_gap_and_the_ece():
             values["test_confidence"] = np.full(n, confidence[int(seed)])
     ece = alone(next(r for r in rules.readings(ece_models) if r.metric == "ece"))
     assert ece.before == pytest.approx(0.28) and ece.verdict == "better"
-    assert "The expected calibration error (ECE) went from 28.0% to 0.7%: −27.3 pp" in rules.sentence(ece, "en")
-    assert "El error de calibración esperado (ECE) pasó de 28,0 % a 0,7 %" in rules.sentence(ece, "es")
+    # The ECE reads as the results table writes it (a fraction, three decimals), not as a percentage.
+    assert "The expected calibration error (ECE) went from 0.280 to 0.007: −0.273 (95% CI [−0." in rules.sentence(ece, "en")
+    assert "El error de calibración esperado (ECE) pasó de 0,280 a 0,007: −0,273 (IC 95 % [−0," in rules.sentence(ece, "es")
 
 
 def test_tta_compares_each_model_with_itself():

@@ -1,10 +1,11 @@
-"""The words of the pages: one table per language, the same keys in each."""
+"""The words of the pages: one table per language, the same keys in each; a language is its file."""
 
 from __future__ import annotations
 
 import pytest
 
-from reportgen.render.strings import LANGUAGES, strings
+from reportgen.render import strings as strings_module
+from reportgen.render.strings import languages, strings
 
 
 def _keys(table, prefix=""):
@@ -16,15 +17,18 @@ def _keys(table, prefix=""):
 
 
 def test_every_key_exists_in_every_language():
-    keys = {language: set(_keys(strings(language))) for language in LANGUAGES}
-    reference = keys[LANGUAGES[0]]
+    keys = {language: set(_keys(strings_module._read(strings_module.strings_dir() / f"{language}.yaml")))
+            for language in languages()}  # as written, before the English fallback fills any gap
+    reference = keys[languages()[0]]
     for language, found in keys.items():
         assert found == reference, (language, sorted(found ^ reference))
 
 
 def test_no_entry_is_empty():
-    for language in LANGUAGES:
+    for language in languages():
         for key in _keys(strings(language)):
+            if key == "numbers.thousands":  # no separator is a format too
+                continue
             value = strings(language)
             for part in key.split("."):
                 value = value[part]
@@ -118,3 +122,78 @@ def test_a_page_holds_no_words_of_the_other_language(tmp_path, run_id, language,
         leaks = sorted(p for p in _distinctive_phrases(language, other)
                        if re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text))
         assert leaks == [], f"{page.path} in {language!r} holds {other!r} words: {leaks}"
+
+
+# ------------------------------------------------------------------ a language is one file
+
+FRENCH = """\
+numbers:
+  decimal: ","
+  thousands: " "
+  percent: "{value} %"
+page:
+  objetivos: Objectifs
+  resultados: Résultats de base contre avancé
+"""
+
+
+@pytest.fixture
+def with_french(tmp_path, monkeypatch):
+    """The package's strings folder plus a tiny French file, in a folder of the test's own."""
+    import shutil
+
+    folder = tmp_path / "strings"
+    shutil.copytree(strings_module.strings_dir(), folder)
+    (folder / "fr.yaml").write_text(FRENCH, encoding="utf-8")
+    monkeypatch.setattr(strings_module, "STRINGS_DIR", folder)
+    return folder
+
+
+def test_the_languages_are_the_files_present(with_french):
+    assert languages() == ("en", "es", "fr")
+    assert strings("fr")["page"]["objetivos"] == "Objectifs"
+    assert strings("fr")["page"]["contexto"] == strings("en")["page"]["contexto"]  # from English
+
+
+def test_an_unknown_language_is_refused_naming_the_languages(with_french):
+    with pytest.raises(strings_module.UnknownLanguage, match=r"'de'.*en, es, fr"):
+        strings("de")
+
+
+def test_a_run_file_accepts_exactly_the_languages_present(with_french, tmp_path):
+    from reportgen.errors import ConfigError
+    from reportgen.runs.config import load_run_file
+
+    path = tmp_path / "run.yaml"
+    path.write_text("title: x\nlanguage: fr\n", encoding="utf-8")
+    assert load_run_file(path).language == "fr"
+    path.write_text("title: x\nlanguage: de\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"field 'language'.*unknown language 'de'.*en, es, fr"):
+        load_run_file(path)
+
+
+def test_a_language_added_as_one_file_renders_a_run_page(with_french, tmp_path):
+    """French where fr.yaml says, English elsewhere, French numbers: "88,5 %" (as metrics.json says)."""
+    import shutil
+
+    from reportgen.harvest import harvest_run
+    from reportgen.project import Project
+    from reportgen.render import Renderer
+    from reportgen.render.numbers import percent
+    from reportgen.runs import discover
+
+    from conftest import committed_project
+
+    project = Project.at(committed_project(tmp_path / "portfolio"))
+    shutil.rmtree(project.docs_dir / "runs")
+    run = harvest_run(project, discover(project, ["demo"])[0])
+    run.config = run.config.model_copy(update={"language": "fr"})
+    page = next(f for f in Renderer(project, language="fr").run_files(run) if f.path == "runs/demo/index.md").content
+
+    assert "## Objectifs" in page and "### Résultats de base contre avancé" in page
+    english = strings("en")["page"]
+    assert f"## {english['contexto']}" in page and f"### {english['curvas']}" in page
+    accuracy = run.facts["metrics"]["pipelines"]["baseline"]["aggregate"]["accuracy"]["mean"]
+    shown = f"{100 * accuracy:.1f}".replace(".", ",") + " %"
+    assert percent(accuracy, "fr") == shown and shown in page
+    assert f"{100 * accuracy:.1f}%" not in page  # not the English form the other words fell back to

@@ -89,13 +89,13 @@ def test_better_worse_and_inconclusive_read_the_headline_with_its_interval(site)
     better = first_after_heading(site, "better")
     assert "success" in better["class"]
     assert re.search(r"El pipeline avanzado mejora la accuracy de test: \d+,\d % frente a \d+,\d % del baseline, "
-                     r"\+\d+,\d pp \(IC 95 % \[\d+,\d pp, \d+,\d pp\]; 2 semillas × 200 imágenes\)\.", text(better))
+                     r"\+\d+,\d pp \(IC 95 % \[\d+,\d pp; \d+,\d pp\]; 2 semillas × 200 imágenes\)\.", text(better))
     worse = first_after_heading(site, "worse")
     assert "danger" in worse["class"] and "El pipeline avanzado empeora la accuracy de test" in text(worse)
     inconclusive = first_after_heading(site, "inconclusive")
     assert "warning" in inconclusive["class"]
     assert re.search(r"No se puede decir si el pipeline avanzado cambia la accuracy de test: .* "
-                     r"IC 95 % \[−\d+,\d pp, \d+,\d pp\] que incluye el cero", text(inconclusive))
+                     r"IC 95 % \[−\d+,\d pp; \d+,\d pp\] que incluye el cero", text(inconclusive))
 
 
 def test_the_chance_level_is_named_and_a_model_at_chance_is_called_so(site):

@@ -69,7 +69,7 @@ def test_result_rows_are_cells_in_the_page_language():
                        loss=({"mean": 1.25, "std": None}, {"mean": 1.0, "std": None}))
     assert views.results_rows(metrics, "es") == [
         ("Accuracy (test)", "50,0 % ± 2,0 %", "62,5 %", "+12,5 pp"),
-        ("Loss (test)", "1,250", "1,000", "-0,250")]
+        ("Loss (test)", "1,250", "1,000", "\u22120,250")]  # the pages' one minus sign
     assert views.results_rows(metrics, "en")[0] == ("Accuracy (test)", "50.0% ± 2.0%", "62.5%", "+12.5 pp")
 
 
@@ -95,3 +95,18 @@ def test_provenance_values_from_run_json_are_text(demo):
     rows = dict(views.provenance(hostile))
     assert "<script>" not in rows["Ejecutado"] and "&lt;script&gt;" in rows["Ejecutado"]
     assert rows["Librerías"].startswith(r"\[a\](javascript") and "`" not in rows["Clave de caché"]
+
+
+def test_the_tta_table_shows_the_means_its_reading_compares_and_says_so():
+    metrics = _metrics(accuracy=({"mean": 0.8846, "std": 0.01, "values": [0.872, 0.882, 0.9]},
+                                 {"mean": 0.8, "std": 0.03, "values": [0.826, 0.764, 0.81]}),
+                       tta_accuracy=({"mean": 0.8813}, {"mean": 0.7967}))
+    for name, plain in (("baseline", 0.872), ("advanced", 0.826)):  # seed 0's, as older pages showed
+        metrics["pipelines"][name].update(tta={"plain": plain, "tta": plain - 0.006, "delta": -0.006}, detail_seed=0)
+    assert views.tta_rows(metrics, "es") == [("Baseline", "88,5 %", "88,1 %", "\u22120,4 pp"),
+                                             ("Avanzado", "80,0 %", "79,7 %", "\u22120,3 pp")]
+    assert views.tta_note(metrics, "es").startswith("Accuracy de test media de 3 semillas")
+    for name in ("baseline", "advanced"):  # results recorded before the mean with TTA: seed 0, named
+        del metrics["pipelines"][name]["aggregate"]["tta_accuracy"]
+    assert views.tta_rows(metrics, "en")[0] == ("Baseline", "87.2%", "86.6%", "\u22120.6 pp")
+    assert views.tta_note(metrics, "en").startswith("Test accuracy of seed 0")

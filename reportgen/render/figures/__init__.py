@@ -197,10 +197,10 @@ def code_digest() -> str:
     import importlib.metadata
 
     from reportgen.render import numbers
-    from reportgen.render.strings import STRINGS_DIR
+    from reportgen.render.strings import strings_dir
 
     digest = hashlib.sha256(importlib.metadata.version("matplotlib").encode())
-    for path in sorted([*Path(__file__).parent.glob("*.py"), *STRINGS_DIR.glob("*.yaml"), Path(numbers.__file__)]):
+    for path in sorted([*Path(__file__).parent.glob("*.py"), *strings_dir().glob("*.yaml"), Path(numbers.__file__)]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
