@@ -59,10 +59,12 @@ def _hint_patterns() -> tuple[re.Pattern, ...]:
 
 
 def _template(text: str) -> str:
-    """A strings-table sentence as a regular expression: each {field} matches any text."""
+    """A strings-table sentence as a regular expression: each {field} matches any text, and so does
+    a literal without letters (a separator such as "; " between two numbers, which older wordings
+    wrote otherwise)."""
     parts = []
     for literal, field, _spec, _conversion in string.Formatter().parse(text):
-        parts.append(re.escape(literal))
+        parts.append(re.escape(literal) if any(c.isalpha() for c in literal) else ".*?")
         if field is not None:
             parts.append(".+?")
     return "".join(parts)

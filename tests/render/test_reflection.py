@@ -30,6 +30,14 @@ def test_a_hint_from_older_numbers_is_still_the_seeds_and_not_an_answer():
     assert found.answered == 0 and "sobreajuste" not in found.text
 
 
+def test_a_hint_in_an_older_wording_of_its_numbers_is_still_the_seeds():
+    older = strings("es")["verdicts"]["reflection"]["perturbed"].format(difference="+5,7 pp", low="2,0 pp", high="9,5 pp")
+    older = older.replace("2,0 pp; 9,5 pp", "2,0 pp, 9,5 pp")  # the interval's separator as seeds once wrote it
+    assert "2,0 pp, 9,5 pp" in older
+    found = published(seed(hint("+1,0 pp")), seed(older), ASKED, "es")
+    assert found.answered == 0 and "augmentations" not in found.text
+
+
 def test_answers_are_kept_and_counted():
     written = seed(hint("+1,0 pp")).replace("¿Cómo?\n", "¿Cómo?\n\nCon tres semillas más lo sabría.\n")
     found = published(seed(hint("+1,0 pp")), written, ASKED, "es")
