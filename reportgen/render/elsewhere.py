@@ -175,7 +175,8 @@ def _imported_note(words: dict, found: dict) -> Origin:
     when = words["cuando_celdas" if _mapping(where.get("executed_at")).get("from") == "cells" else "cuando_archivo"]
     finished = md_text(str(record.get("finished") or "—")[:16].replace("T", " "))
     kernel = _mapping(where.get("kernel"))
-    versions = ", ".join(f"{md_text(name)} {md_text(version)}" for name, version in _mapping(record.get("libraries")).items())
+    libraries = _mapping(record.get("libraries")).items()
+    versions = ", ".join(f"{md_text(name)} {md_text(version)}" for name, version in libraries)
     return Origin("info", words["titulo"],
                   f"{words['ejecutado_en'].format(where=_where(words, where, record))} {when.format(date=finished)} "
                   f"{words['no_reproducido']}",

@@ -34,6 +34,9 @@ FAILED_NOTEBOOK = "notebook-fallido.ipynb"  # a failed attempt's executed notebo
 FAILED_FIGURES = "figures/intento-fallido"  # its figures, apart from the last good results' figures
 MAX_TABLE_ROWS = 20
 MAX_COMPARED = 8  # metric columns side by side; more would not read at 1280 px
+MAX_PARAMETER_ROWS = 60  # a run file may hold thousands of values: the page lists the first ones
+MAX_PARAMETER_CHARS = 80  # a value longer than this is cut (the whole of it is in run.json)
+OPEN_PARAMETERS = 12  # a short parameters table is shown open, a long one (the practice's) folded
 
 
 def is_practice(run: RunResults) -> bool:
@@ -225,6 +228,30 @@ def headline_metrics(run: RunResults, count: int = 3) -> list[Metric]:
     return run.metrics[:count]
 
 
+# ----------------------------------------------------------------- parameters
+
+def parameter_rows(run: RunResults) -> tuple[list[tuple[str, str]], int]:
+    """The parameters the run used, one (name, value) row per value (nested mappings as dotted names,
+    `data.image_size`), each value as a run file writes it and cut to MAX_PARAMETER_CHARS; and how
+    many rows beyond MAX_PARAMETER_ROWS were left out. The template escapes both."""
+    rows = list(_flattened(run.parameters))
+    return [(name, _shortened(value)) for name, value in rows[:MAX_PARAMETER_ROWS]], \
+        max(0, len(rows) - MAX_PARAMETER_ROWS)
+
+
+def _flattened(values: dict, prefix: str = ""):
+    for name, value in values.items():
+        if isinstance(value, dict) and value:
+            yield from _flattened(value, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", value
+
+
+def _shortened(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_PARAMETER_CHARS else text[:MAX_PARAMETER_CHARS - 1] + "…"
+
+
 # ----------------------------------------------------------------- Jinja
 
 def front_matter_title(title: str) -> str:
@@ -267,6 +294,7 @@ def register(env) -> None:
                        comparison=comparison, headline_metrics=headline_metrics,
                        visible_outputs=visible_outputs, activities_total=activities_total, shown_attempt=shown_attempt,
                        notebook_html=notebook_html, shown_on_run_page=shown_on_run_page,
-                       glued_figures=glued_figures, glued_figure_html=glued_figure_html)
+                       glued_figures=glued_figures, glued_figure_html=glued_figure_html,
+                       parameter_rows=parameter_rows, open_parameters=OPEN_PARAMETERS)
     env.filters.update(front_matter_title=front_matter_title, metric_label=metric_label)
     env.tests.update(practice_run=is_practice)

@@ -185,6 +185,82 @@ def activities(run: RunResults) -> list[tuple[str, float | None]]:
 
 # ------------------------------------------------------------------------ tables
 
+@dataclass(frozen=True)
+class Table:
+    """A Markdown table as the one `table` macro writes it: every cell already Markdown (escaped here)."""
+
+    header: list[str]
+    align: list[str]  # "---" (left) or "---:" (numbers, right) per column
+    rows: list[list[str]]
+
+
+def dataset_table(ds: dict, language: str) -> Table:
+    """The dataset's facts as recorded (dataset.json)."""
+    t = strings(language)["page"]
+    rows = [[t["source"], f"{md_text(ds['source'])} ({code(ds['name'])})"],
+            [t["classes"], str(ds["num_classes"])],
+            [t["image_size"], f"{ds['image_size']}×{ds['image_size']} px"],
+            [t["train_validation_test"], " / ".join(str(ds["split_sizes"][s]) for s in ("train", "val", "test"))],
+            [t["split_used_for_validation_test"], f"{md_text(ds['val_split'])} / {md_text(ds['test_split'])}"],
+            [t["imbalance_largest_smallest_train_class"], cells.number(ds["imbalance_ratio"], language, 2)],
+            [t["object_masks"], t["affirmative"] if ds["has_masks"] else t["negative"]]]
+    if ds.get("shortcut"):
+        rows.append([t["background_shortcut_on_train_strength"], cells.number(ds["shortcut"], language, 2)])
+    if ds.get("skipped_files"):
+        rows.append([t["unreadable_files_skipped"], str(len(ds["skipped_files"]))])
+    return Table([t["fact"], t["valor"]], ["---", "---"], rows)
+
+
+def class_list(ds: dict) -> str:
+    return ", ".join(md_text(name) for name in ds["class_names"])
+
+
+MOST_CONFUSED_SHOWN = 8
+
+
+def confused_table(pairs: list[dict], language: str) -> Table:
+    """The pairs of classes one model confuses most, with how often."""
+    t = strings(language)["page"]
+    rows = [[md_text(pair["true"]), md_text(pair["predicted"]), str(pair["count"]),
+             cells.percent(pair["rate"], language)] for pair in pairs[:MOST_CONFUSED_SHOWN]]
+    rows = rows or [["—", "—", "0", "—"]]
+    return Table([t["true_class"], t["predicted_as"], t["images"], t["rate"]], ["---", "---", "---:", "---:"], rows)
+
+
+def explanation_tables(xv: ExplanationsView) -> tuple[Table, Table | None]:
+    """The explanation checks per model and method (localisation when masks were recorded, deletion
+    and insertion), the model-free maps' scores; then the randomisation test, when it ran."""
+    w, language = xv.words, xv.language
+    masks = len(xv.baseline_scores) > 0
+    named = [w["table"]["model"], w["table"]["method"]]
+    header = named + ([w["table"]["pointing"], w["table"]["energy"], w["table"]["reading"]] if masks else []) \
+        + [w["table"]["deletion"], w["table"]["insertion"]]
+    align = ["---", "---"] + (["---:", "---:", "---"] if masks else []) + ["---:", "---:"]
+    rows = []
+    for model, methods in xv.recorded["checks"].items():
+        for method, scores in methods.items():
+            row = [w["models"].get(model, model), w["methods"].get(method, method)]
+            if masks:
+                found = xv.localisation_of(model, method)
+                row += [cells.percent(xv.mean(scores.get("pointing_game")), language),
+                        cells.percent(xv.mean(scores.get("energy_in_mask")), language),
+                        w["verdicts"][found.verdict] if found else "—"]
+            rows.append(row + [cells.number(scores.get("deletion_auc"), language),
+                               cells.number(scores.get("insertion_auc"), language)])
+    if masks:
+        rows += [[w["baseline_rows"][name], "—", cells.percent(scores["pointing_game"], language),
+                  cells.percent(scores["energy_in_mask"], language), "—", "—", "—"]
+                 for name, scores in xv.baseline_scores.items()]
+    checks = Table(header, align, rows)
+    if not xv.randomisations:
+        return checks, None
+    rows = [[w["models"].get(found.model, found.model), w["methods"].get(found.method, found.method),
+             cells.number(found.mean, language, 2)
+             + (f" ± {cells.number(found.spread, language, 2)}" if found.spread is not None else ""),
+             w["verdicts"][found.verdict]] for found in xv.randomisations]
+    return checks, Table(named + [w["table"]["rho"], w["table"]["randomisation"]], ["---", "---", "---:", "---"], rows)
+
+
 def pipeline_rows(run: RunResults) -> dict[str, list] | None:
     """Each pipeline's operations in the page's words (MixUp / CutMix with the advanced one, and
     alone under `mixing` for the formulas' note)."""
@@ -300,6 +376,11 @@ class RunView:
     several_seeds: bool = False
     pipelines: dict[str, list] | None = None  # the operations of each pipeline, in words
     explanations: ExplanationsView | None = None
+    dataset: Table | None = None
+    classes: str = ""  # the dataset's class names, listed
+    confused: dict[str, Table] = field(default_factory=dict)  # pipeline -> its most confused pairs
+    checks: Table | None = None  # the explanation checks
+    randomisation: Table | None = None
 
 
 def run_view(run: RunResults, verdicts: dict, reflection: Reflection, box: ResultBox | None = None) -> RunView:
@@ -312,7 +393,13 @@ def run_view(run: RunResults, verdicts: dict, reflection: Reflection, box: Resul
     view.figures = practice_figures(run, view.explanations)
     view.findings = {name: findings(verdicts, name) for name in ("advanced_vs_baseline", "tta_vs_plain")}
     view.several_seeds = len(run.parameters["training"]["seeds"]) > 1
+    if ds := run.facts.get("dataset"):
+        view.dataset, view.classes = dataset_table(ds, run.language), class_list(ds)
+    if view.explanations:
+        view.checks, view.randomisation = explanation_tables(view.explanations)
     if metrics := run.facts.get("metrics"):
+        view.confused = {name: confused_table(metrics["pipelines"][name]["most_confused"], run.language)
+                         for name in ("baseline", "advanced")}
         view.results = results_rows(metrics, run.language)
         view.seeds = seed_rows(metrics, run.language)
         view.seeds_measured = seeds_measured(metrics)

@@ -1,7 +1,9 @@
 """The results cache: a run executes again only when something that can change its results changed.
 
 `run.json` stores a key made of everything that changes results (parameters, the notebook's
-code, the practice's code, library versions, the data's identity). Titles, languages, templates
+code, the practice's code, library versions, the data's identity). The libraries are the practice's
+for a notebook that runs it, and those its code imports for a notebook of one's own; the same list
+is the run's provenance. Titles, languages, templates
 and wording are not part of it: changing them re-renders, never re-trains.
 """
 
@@ -20,6 +22,7 @@ from reportgen.errors import CorruptResults
 from reportgen.project import Project
 from reportgen.record import to_jsonable
 from reportgen.results import read_run_json
+from reportgen.runs.cells import imported_distributions, imported_names
 from reportgen.runs.paths import data_identity
 
 if TYPE_CHECKING:
@@ -28,15 +31,16 @@ if TYPE_CHECKING:
 PACKAGE = Path(__file__).resolve().parents[1]
 # Code a notebook's numbers depend on: the practice and the recording contract.
 RESULT_CODE = ["practice", "record.py"]
-# Libraries whose version can change a number on the page: those every run uses, those of its
-# Keras backend and those of its data source. A library the run does not import is not in its key,
-# so upgrading a test tool or the other backend re-trains nothing.
+# Libraries whose version can change a number on the page of a run of the practice: those every
+# such run uses, those of its Keras backend and those of its data source. A library the run does not
+# import is not in its key, so upgrading a test tool or the other backend re-trains nothing.
 COMMON_LIBRARIES = ["keras", "numpy", "scikit-learn", "scipy", "papermill"]
 BACKEND_LIBRARIES = {"tensorflow": ["tensorflow", "tensorflow-cpu"], "jax": ["jax", "jaxlib"]}
 SOURCE_LIBRARIES = {"embedded": [], "folder": ["pillow"],
                     "tfds": ["tensorflow-datasets", "tensorflow", "tensorflow-cpu", "pillow"]}
 RESULT_LIBRARIES = sorted({*COMMON_LIBRARIES, *sum(BACKEND_LIBRARIES.values(), []),
                            *sum(SOURCE_LIBRARIES.values(), [])})
+PRACTICE_MODULE = "reportgen.practice"  # a notebook importing it runs the practice's code
 
 
 @dataclass
@@ -73,10 +77,24 @@ def package_code_hash(package: Path = PACKAGE) -> str:
     return digest.hexdigest()[:16]
 
 
-def result_libraries(run: "Run") -> list[str]:
-    """The libraries whose versions can change this run's numbers."""
-    return (COMMON_LIBRARIES + BACKEND_LIBRARIES[run.config.backend]
-            + SOURCE_LIBRARIES.get(_data_source(run.config.parameters), []))
+def result_libraries(project: Project, run: "Run") -> list[str]:
+    """The libraries whose versions can change this run's numbers, sorted.
+
+    A notebook that runs the practice's code (it imports `reportgen.practice`): the practice's
+    libraries, its backend's and its data source's. A notebook of one's own: the distributions its
+    code cells import (a scikit-learn notebook: scikit-learn, numpy, ...), with the Keras backend's
+    when it imports Keras."""
+    notebook = project.notebook(run.config.notebook)
+    if uses_practice(notebook):
+        return sorted({*COMMON_LIBRARIES, *BACKEND_LIBRARIES[run.config.backend],
+                       *SOURCE_LIBRARIES.get(_data_source(run.config.parameters), [])})
+    imported = imported_distributions(notebook)
+    return sorted({*imported, *(BACKEND_LIBRARIES[run.config.backend] if "keras" in imported else [])})
+
+
+def uses_practice(notebook: Path) -> bool:
+    return any(name == PRACTICE_MODULE or name.startswith(PRACTICE_MODULE + ".")
+               for name in imported_names(notebook))
 
 
 def _data_source(parameters) -> str | None:
@@ -85,27 +103,24 @@ def _data_source(parameters) -> str | None:
     return data.get("source") if isinstance(data, dict) else getattr(data, "source", None)
 
 
-def run_library_versions(run: "Run") -> dict[str, str]:
+def run_library_versions(project: Project, run: "Run") -> dict[str, str]:
     """Installed versions of the libraries this run uses (the cache key's and the provenance's)."""
-    wanted = set(result_libraries(run))
-    return {name: version for name, version in library_versions().items() if name in wanted}
+    wanted = result_libraries(project, run)
+    return {name: version for name, version in library_versions(wanted).items() if name in wanted}
 
 
-def library_versions() -> dict[str, str]:
-    """Installed versions of every library any run may use."""
-    return dict(_installed_versions())
+def library_versions(names=RESULT_LIBRARIES) -> dict[str, str]:
+    """Installed versions of the distributions `names` (those not installed left out), in that order."""
+    return {name: version for name in names if (version := _installed_version(name)) is not None}
 
 
-@functools.lru_cache(maxsize=1)
-def _installed_versions() -> dict[str, str]:
+@functools.lru_cache(maxsize=None)
+def _installed_version(name: str) -> str | None:
     """Read once per process: reading a package's metadata costs milliseconds, and `status` asks per run."""
-    versions = {}
-    for name in RESULT_LIBRARIES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def cache_components(project: Project, run: "Run") -> dict[str, str]:
@@ -116,7 +131,7 @@ def cache_components(project: Project, run: "Run") -> dict[str, str]:
                                       sort_keys=True).encode()),
         "notebook": notebook_code_hash(project.notebook(run.config.notebook)),
         "package": package_code_hash(),
-        "libraries": _sha(json.dumps(run_library_versions(run), sort_keys=True).encode()),
+        "libraries": _sha(json.dumps(run_library_versions(project, run), sort_keys=True).encode()),
         "data": data_identity(run.config.parameters, project.root),
     }
 
@@ -164,8 +179,8 @@ def code_check(project: Project, record: dict, notebook: str) -> dict | None:
     path = project.notebook(notebook)
     here = {"notebook": notebook_code_hash(path) if path.is_file() else None, "package": package_code_hash()}
     differs = [name for name, value in here.items() if value is not None and before.get(name) != value]
-    installed = library_versions()
     recorded = record.get("libraries") if isinstance(record.get("libraries"), dict) else {}
+    installed = library_versions([str(name) for name in recorded])
     libraries = {name: [str(there), installed[name]] for name, there in sorted(recorded.items())
                  if name in installed and installed[name] != there}
     return {"key": record.get("cache_key"), "matches": not differs, "differs": differs, "libraries": libraries}

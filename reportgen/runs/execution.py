@@ -31,6 +31,7 @@ from reportgen.runs.cache import (cache_components, cache_key, library_versions,
                                   run_library_versions, state_of)
 from reportgen.runs.guard import ResultsGuard
 from reportgen.runs.lock import results_lock
+from reportgen.runs.parameters import reassignment_warnings
 from reportgen.runs.paths import injected_paths
 from reportgen.scrub import Scrubber
 
@@ -110,6 +111,23 @@ def ensure_kernel() -> str:
     except OSError:  # a system Python without a venv, its prefix not writable: the user's own kernels
         install(kernel_name=KERNEL_NAME, display_name="Python (reportgen)", user=True)
     return KERNEL_NAME
+
+
+def project_environment() -> dict[str, str]:
+    """Variables that keep a notebook's shell commands in the project's environment.
+
+    The kernel is this interpreter (`ensure_kernel`), so `import` and `%pip` (which runs the kernel's
+    own `sys.executable -m pip`) use its packages; but `!pip install x` and `!python` run whatever
+    PATH finds first, the machine's global ones unless the environment was activated. PATH therefore
+    starts with this interpreter's folder (not resolved: a venv's `python` links to the base one), and
+    VIRTUAL_ENV names the venv, as its activation would.
+    """
+    folder = str(Path(sys.executable).absolute().parent)
+    rest = [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry and entry != folder]
+    variables = {"PATH": os.pathsep.join([folder, *rest])}
+    if sys.prefix != sys.base_prefix:
+        variables["VIRTUAL_ENV"] = sys.prefix
+    return variables
 
 
 class StageLines(logging.Handler):
@@ -270,7 +288,7 @@ def run_record(project: Project, run: "Run", components: dict[str, str] | None =
         "cache_components": components,
         "parameters": {**notebook_parameters(run), **injected_paths(run.config.parameters, project.root)},
         "timeout_minutes": run.config.timeout_minutes,
-        "libraries": run_library_versions(run),
+        "libraries": run_library_versions(project, run),
         "git_commit": git_commit(project.root),
     }
 
@@ -286,7 +304,7 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
     import papermill
 
     scrubber = Scrubber(root, {str(folder): "."})
-    here = library_versions()  # the versions where it runs, for the libraries the run depends on
+    here = library_versions(record["libraries"])  # the versions where it runs, of the libraries the run uses
     record = {**record, "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
               "libraries": {name: here.get(name, version) for name, version in record["libraries"].items()},
               "python": platform.python_version(), "platform": f"{platform.system()} {platform.machine()}",
@@ -300,7 +318,8 @@ def execute_in(folder: Path, notebook: Path, record: dict, kernel_environment: d
         stage_lines = StageLines(record["run_id"], folder / TIMINGS)
         # The kernel runs in the notebook's folder, as in Jupyter; the Recorder writes to `folder`.
         with _notebook_log(folder / "notebook.log", stage_lines), \
-                _environment(**kernel_environment, **{RESULTS_DIR_VARIABLE: str(folder.resolve())}):
+                _environment(**project_environment(), **kernel_environment,
+                             **{RESULTS_DIR_VARIABLE: str(folder.resolve())}):
             papermill.execute_notebook(
                 str(notebook), str(output), parameters=record["parameters"], cwd=str(notebook.parent),
                 kernel_name=ensure_kernel(), language="python",  # also for a notebook that names no kernel
@@ -434,6 +453,7 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False, prog
                 outcomes[run.id] = Outcome.CACHED
                 continue
             log.info("%s: executing %s.ipynb (%s)", run.id, run.config.notebook, state.reason)
+            warn_reassigned(project, run)
             stale.append(run)
             components[run.id] = state.components
         if stale:
@@ -441,6 +461,13 @@ def execute_stale(project: Project, runs: list["Run"], force: bool = False, prog
                 outcomes.update(executor(project, stale, components, guard=guard) if executor
                                 else _execute_here(project, stale, components, progress, guard))
     return {run.id: outcomes[run.id] for run in runs}
+
+
+def warn_reassigned(project: Project, run: "Run") -> None:
+    """Warn, before it runs, of each parameter the notebook assigns again below its parameters cell."""
+    names = run.config.declared_parameters or ()
+    for warning in reassignment_warnings(project.notebook(run.config.notebook), names, notebook_parameters(run)):
+        log.warning("%s: warning: %s", run.id, warning)
 
 
 def _execute_here(project: Project, runs: list["Run"], components: dict[str, dict],

@@ -8,7 +8,10 @@ metadata, checked after that::
 
     "metadata": {"reportgen": {"parameters_schema": "reportgen.practice.config:RunParameters"}}
 
-The shipped practice does so; both kinds of notebook go through `validate_parameters`.
+The shipped practice does so; both kinds of notebook go through `validate_parameters`. `null` is
+accepted for any parameter, as papermill passes None for any (a schema still decides for its fields).
+A parameter that a cell below the parameters cell assigns again is named before the run executes
+(`reassignment_warnings`): the notebook would go on with that cell's value, not the run file's.
 """
 
 from __future__ import annotations
@@ -184,7 +187,7 @@ def _problem(spec: NotebookParameters, name: str, value: Any) -> str | None:
         return (f"field 'parameters.{name}': the notebook has no parameter {name!r}{hint}; "
                 f"its parameters: {', '.join(known) or 'none'}")
     expected = spec.types[name]
-    if expected is None or _fits(value, expected):
+    if value is None or expected is None or _fits(value, expected):  # papermill passes None for any parameter
         return None
     return (f"field 'parameters.{name}': expected {expected.__name__} like the notebook's default "
             f"{shown(spec.defaults[name])}, got {type(value).__name__} {shown(value)}")
@@ -213,3 +216,20 @@ def schema_problems(exc: ValidationError, prefix: str = "") -> list[str]:
             message = f"{message} (got {shown(err['input'])})"
         problems.append(f"field '{field}': {message}")
     return problems
+
+
+# ------------------------------------------------------------------ reassigned below
+
+def reassignment_warnings(notebook: Path, names, injected: dict) -> list[str]:
+    """One sentence per parameter of `names` that a cell below the parameters cell assigns again,
+    naming the cell (its number and first line) and the value papermill injects (`injected`)."""
+    from reportgen.runs.cells import reassigned
+
+    warnings = []
+    for found in reassigned(notebook, names):
+        given = (f"the run's value {shown(injected[found.name])}" if found.name in injected
+                 else "the parameters cell's default")
+        warnings.append(f"parameter {found.name!r} is assigned again in cell {found.cell.number} "
+                        f"({shown(found.cell.first_line)}), below the parameters cell: the notebook goes on "
+                        f"with the value assigned there, not {given}")
+    return warnings

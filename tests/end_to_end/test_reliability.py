@@ -189,11 +189,13 @@ def test_terminal_errors_show_real_paths_while_the_published_record_is_scrubbed(
 # ---------------------------------------------------------------- the cache key's libraries (item 10)
 
 def test_the_cache_key_holds_only_the_libraries_of_the_runs_backend_and_data(project, monkeypatch):
+    """For a notebook that runs the practice's code (a notebook of one's own: what it imports, tests/runs/test_cache.py)."""
     from reportgen.runs import cache as cache_module
 
-    write_run(project, "tf", backend="tensorflow")
-    write_run(project, "jx", backend="jax")
-    write_notebook(project / "experiments" / "loads.ipynb", "print(data)", parameters="data = {}")
+    write_notebook(project / "experiments" / "loads.ipynb", "from reportgen.practice import stages\nprint(data)",
+                   parameters="data = {}")
+    write_run(project, "tf", notebook="loads", backend="tensorflow")
+    write_run(project, "jx", notebook="loads", backend="jax")
     write_run(project, "pets", notebook="loads", parameters={"data": {"source": "tfds", "name": "oxford_iiit_pet"}})
     proj = Project.at(project)
     runs = {run.id: run for run in discover(proj)}
@@ -202,16 +204,16 @@ def test_the_cache_key_holds_only_the_libraries_of_the_runs_backend_and_data(pro
                  "papermill": "2.7", "torch": "2.5", "pytest": "9.2"}
 
     def libraries(run_id, **upgrades):
-        monkeypatch.setattr(cache_module, "library_versions", lambda: {**installed, **upgrades})
+        monkeypatch.setattr(cache_module, "library_versions", lambda names=(): {**installed, **upgrades})
         return cache_module.cache_components(proj, runs[run_id])["libraries"]
 
     assert libraries("tf", jax="9.9", jaxlib="9.9", torch="9.9") == libraries("tf")  # not its backend
     assert libraries("tf", tensorflow="9.9") != libraries("tf")
     assert libraries("jx", tensorflow="9.9") == libraries("jx")
     assert libraries("jx", jax="9.9") != libraries("jx")
-    monkeypatch.setattr(cache_module, "library_versions", lambda: installed)
-    assert {"tensorflow-datasets", "tensorflow", "pillow"} <= set(cache_module.run_library_versions(runs["pets"]))
-    assert "jax" not in cache_module.run_library_versions(runs["pets"])
+    monkeypatch.setattr(cache_module, "library_versions", lambda names=(): installed)
+    assert {"tensorflow-datasets", "tensorflow", "pillow"} <= set(cache_module.run_library_versions(proj, runs["pets"]))
+    assert "jax" not in cache_module.run_library_versions(proj, runs["pets"])
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

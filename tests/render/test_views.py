@@ -110,3 +110,28 @@ def test_the_tta_table_shows_the_means_its_reading_compares_and_says_so():
         del metrics["pipelines"][name]["aggregate"]["tta_accuracy"]
     assert views.tta_rows(metrics, "en")[0] == ("Baseline", "87.2%", "86.6%", "\u22120.6 pp")
     assert views.tta_note(metrics, "en").startswith("Test accuracy of seed 0")
+
+
+def test_dataset_facts_escape_what_the_dataset_named(demo):
+    ds = {**demo.facts["dataset"], "source": "folder*", "name": "[x](javascript:y)", "class_names": ["a_b", "<c>"]}
+    table = views.dataset_table(ds, "es")
+    assert len(table.header) == len(table.align) == 2 and all(len(row) == 2 for row in table.rows)
+    assert table.rows[0][1] == r"folder\* (<code>&#91;x&#93;&#40;javascript&#58;y&#41;</code>)"
+    assert views.class_list(ds) == r"a\_b, &lt;c&gt;"
+
+
+def test_a_model_that_confuses_nothing_shows_one_empty_row():
+    assert views.confused_table([], "es").rows == [["—", "—", "0", "—"]]
+    pairs = [{"true": "rosa", "predicted": "azul", "count": 3, "rate": 0.25}] * 10
+    table = views.confused_table(pairs, "en")
+    assert len(table.rows) == views.MOST_CONFUSED_SHOWN and table.rows[0] == ["rosa", "azul", "3", "25.0%"]
+
+
+def test_explanation_checks_show_localisation_columns_only_with_object_masks(demo):
+    view = views.explanations_view(demo)
+    with_masks, randomisation = views.explanation_tables(view)
+    assert len(with_masks.header) == len(with_masks.align) == 7
+    assert all(len(row) == 7 for row in with_masks.rows) and randomisation is not None
+    recorded = {key: value for key, value in view.recorded.items() if key not in ("baselines", "randomisation")}
+    without, none = views.explanation_tables(views.ExplanationsView(recorded, "es"))
+    assert len(without.header) == 4 and all(len(row) == 4 for row in without.rows) and none is None

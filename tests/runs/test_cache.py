@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import shutil
 
@@ -14,7 +15,7 @@ from reportgen.project import Project
 from reportgen.runs import discover, execute, state_of
 from reportgen.runs.cache import package_code_hash
 
-from conftest import write_run
+from conftest import write_notebook, write_run
 
 pytestmark = pytest.mark.slow  # most tests here execute a notebook
 
@@ -87,10 +88,20 @@ def test_package_hash_follows_result_code_not_presentation_code(tmp_path):
     assert package_code_hash(package) != before
 
 
-def test_library_version_change_makes_it_stale(executed, monkeypatch):
-    real = cache_module.library_versions()
-    monkeypatch.setattr(cache_module, "library_versions", lambda: {**real, "keras": "99.0"})
+def _upgraded(monkeypatch, **versions):
+    real = cache_module.library_versions
+    monkeypatch.setattr(cache_module, "library_versions", lambda names=cache_module.RESULT_LIBRARIES: {
+        **real(names), **{name.replace("_", "-"): version for name, version in versions.items()}})
+
+
+def test_a_version_change_of_a_library_the_notebook_imports_makes_it_stale(executed, monkeypatch):
+    _upgraded(monkeypatch, matplotlib="99.0")  # the tiny notebook imports matplotlib
     assert _state(executed).changed == ["libraries"]
+
+
+def test_a_library_the_notebook_does_not_import_leaves_it_fresh(executed, monkeypatch):
+    _upgraded(monkeypatch, keras="99.0", tensorflow="99.0", scikit_learn="99.0")  # not imported by it
+    assert _state(executed).state == "fresh"
 
 
 def test_run_json_records_provenance(executed):
@@ -99,8 +110,46 @@ def test_run_json_records_provenance(executed):
     for key in ("cache_key", "cache_components", "parameters", "started", "finished", "seconds",
                 "libraries", "device", "python"):
         assert key in record, key
-    assert record["libraries"]["keras"]
+    assert record["libraries"]["matplotlib"] and "keras" not in record["libraries"]  # what the notebook imports
     assert set(record["cache_components"]) == {"parameters", "notebook", "package", "libraries", "data"}
+
+
+def test_a_notebook_of_ones_own_lists_the_libraries_it_imports(project):
+    write_notebook(project / "experiments" / "iris.ipynb",
+                   "import numpy as np\nfrom sklearn.datasets import load_iris\nprint(load_iris().data.shape)")
+    write_run(project, "iris", notebook="iris")
+    proj = Project.at(project)
+    execute(proj, discover(proj)[0], progress=False)
+    record = json.loads((proj.results("iris") / "run.json").read_text())
+    assert list(record["libraries"]) == ["numpy", "scikit-learn"]
+    assert record["libraries"]["scikit-learn"] == importlib.metadata.version("scikit-learn")
+
+
+def test_the_practice_keeps_its_libraries_whatever_it_imports(project):
+    """A notebook that runs the practice's code: its libraries, its backend's and its data source's,
+    as the committed results' keys were made (the shipped runs stay fresh)."""
+    write_notebook(project / "experiments" / "mine.ipynb", "from reportgen.practice.stages import Practice",
+                   parameters="data = {}")
+    write_notebook(project / "experiments" / "keras_own.ipynb", "import keras", parameters="data = {}")
+    write_run(project, "tf", notebook="mine", parameters={"data": {"source": "tfds"}})
+    write_run(project, "jx", notebook="keras_own", backend="jax")
+    proj = Project.at(project)
+    runs = {run.id: run for run in discover(proj)}
+    assert cache_module.result_libraries(proj, runs["tf"]) == sorted({
+        "keras", "numpy", "scikit-learn", "scipy", "papermill", "tensorflow", "tensorflow-cpu",
+        "tensorflow-datasets", "pillow"})
+    assert cache_module.result_libraries(proj, runs["jx"]) == ["jax", "jaxlib", "keras"]  # Keras and its backend
+
+
+def test_the_shipped_runs_keep_the_key_of_their_committed_results():
+    from conftest import REPO
+
+    proj = Project.at(REPO)
+    for run in discover(proj):
+        recorded = json.loads((proj.results(run.id) / "run.json").read_text())["libraries"]
+        wanted = cache_module.result_libraries(proj, run)
+        assert wanted == ["keras", "numpy", "papermill", "scikit-learn", "scipy", "tensorflow", "tensorflow-cpu"]
+        assert set(recorded) <= set(wanted), run.id
 
 
 def test_second_report_executes_nothing(executed, monkeypatch):

@@ -145,3 +145,26 @@ def test_an_attempt_that_failed_before_its_first_cell_still_builds_the_site(proj
     for page in ("comparacion.html", "runs/perdida/index.html"):
         html = (project / "site" / page).read_text()
         assert "el worker se perdió" in html and "notebook-fallido" not in html
+
+
+def test_shell_commands_in_a_cell_run_in_the_projects_environment(project, monkeypatch):
+    """`!pip` and `!python` find this interpreter's folder first, so they install where `import` looks,
+    even when the environment was never activated (its folder left out of PATH here)."""
+    from pathlib import Path
+
+    from reportgen.scrub import Scrubber
+
+    folder = str(Path(sys.executable).absolute().parent)
+    monkeypatch.setenv("PATH", os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != folder))
+    write_notebook(project / "experiments" / "shell.ipynb",
+                   "!which pip\n!python -c \"import sys; print('prefix:', sys.prefix)\"\n%pip --version")
+    write_run(project, "shell", notebook="shell")
+    proj = Project.at(project)
+    execute(proj, discover(proj)[0], progress=False)
+    executed = nbformat.read(str(proj.results("shell") / "notebook.ipynb"), as_version=4)
+    printed = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
+    scrub = Scrubber(project).text  # the published notebook is scrubbed: so is what it is compared with
+    lines = printed.splitlines()
+    assert lines[0] == scrub(str(Path(folder) / "pip")), printed
+    assert lines[1] == "prefix: " + scrub(sys.prefix), printed
+    assert scrub(sys.prefix) in lines[2], printed  # %pip: the kernel's own pip

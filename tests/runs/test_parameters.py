@@ -8,7 +8,7 @@ from reportgen.cli import main
 from reportgen.errors import EXIT_CONFIG, ConfigError
 from reportgen.runs.parameters import validate_parameters
 
-from conftest import write_notebook, write_run
+from conftest import write_cells, write_notebook, write_run
 
 PARAMETERS_CELL = """
 epochs = 2
@@ -117,3 +117,43 @@ def test_a_run_of_a_notebook_without_parameters_cell_is_valid(project):
                    str(project / "experiments" / "colab.ipynb"))
     write_run(project, "colab", notebook="colab")
     assert main(["--project", str(project), "status", "colab"]) == 0
+
+
+def test_null_is_accepted_for_any_parameter_as_papermill_passes_it(project):
+    path = write_notebook(project / "experiments" / "subset.ipynb", "print(SUBSET)",
+                          parameters="SUBSET = 1000  # None for the whole dataset\nIMG_SIZE = 96\n")
+    assert validate_parameters(path, {"SUBSET": None, "IMG_SIZE": None}) == {"SUBSET": None, "IMG_SIZE": None}
+    assert "expected int" in _error(path, {"SUBSET": "all"})  # other values are still checked
+
+
+def test_a_declared_schema_decides_on_null(project):
+    from conftest import REPO
+
+    notebook = REPO / "experiments" / "augmentation_xai.ipynb"
+    assert "'parameters.training'" in _error(notebook, {"training": None})  # RunParameters wants a mapping
+
+
+def test_run_warns_before_executing_of_a_parameter_assigned_again(project, monkeypatch, caplog):
+    import logging
+
+    from reportgen.runs import execution
+
+    path = project / "experiments" / "sizes.ipynb"
+    write_cells(path, [("code", ["parameters"], "IMG_SIZE = 96\nEPOCHS = 1"),
+                       ("markdown", [], "## Datos"),
+                       ("code", [], "# tamaño final\nIMG_SIZE = 224\nprint(IMG_SIZE)")])
+    write_run(project, "sizes", notebook="sizes", parameters={"IMG_SIZE": 96})
+    warned_first = []
+
+    def execute(project, run, *args, **kwargs):  # stands for the execution: no kernel starts
+        warned_first.append(any("IMG_SIZE" in r.getMessage() for r in caplog.records))
+        return {}
+
+    monkeypatch.setattr(execution, "execute", execute)
+    with caplog.at_level(logging.WARNING, logger="reportgen"):
+        assert main(["--project", str(project), "run", "sizes", "--quiet"]) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["sizes: warning: parameter 'IMG_SIZE' is assigned again in cell 3 ('# tamaño final'), "
+                        "below the parameters cell: the notebook goes on with the value assigned there, not the "
+                        "run's value 96"]
+    assert warned_first == [True]

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 DISPLAY_WIDTH_PX = 688
 # Figures are drawn at the width they are shown at, so a font of n points shows n * FIGURE_DPI / 72 px.
 PAGE_WIDTH_IN = 6.0  # 660 px at FIGURE_DPI; bbox_inches="tight" adds at most a few pixels of margin
-MIN_TEXT_PX = 11.0  # the smallest text a reader must make out at 1280 px (tests/test_figure_text.py)
+# The smallest text a reader must make out at 1280 px (tests/render/figures/test_practice_figures.py).
+MIN_TEXT_PX = 11.0
 
 # The two pipelines keep the same colours on every figure of a page.
 PIPELINE_COLORS = {"baseline": "#4C72B0", "advanced": "#DD8452"}
