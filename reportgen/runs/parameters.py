@@ -212,6 +212,8 @@ def schema_problems(exc: ValidationError, prefix: str = "") -> list[str]:
         elif err["type"] == "union_tag_invalid":
             allowed = err.get("ctx", {}).get("expected_tags", "")
             message = f"unknown operation; allowed: {allowed}".replace("'", "")
+        elif err["type"] == "value_error" and err.get("ctx", {}).get("error") is not None:
+            message = str(err["ctx"]["error"])  # a validator's own sentence, without pydantic's "Value error, "
         elif err["type"] == "literal_error":
             message = f"{message} (got {shown(err['input'])})"
         problems.append(f"field '{field}': {message}")
