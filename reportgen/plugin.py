@@ -34,6 +34,7 @@ from reportgen.errors import ReportgenError
 from reportgen.project import Project
 from reportgen.render.pages import STUDENT_FILE, Renderer, SiteFile
 from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE
+from reportgen.render.strings import strings
 
 log = logging.getLogger("mkdocs.plugins.reportgen")
 
@@ -89,6 +90,17 @@ class ReportgenPlugin(BasePlugin[ReportgenConfig]):
         from reportgen.render.fragments import swap
 
         return swap(html, self.fragments)
+
+    def on_page_markdown(self, markdown: str, *, page, config, files) -> str:
+        """The navigation reads as the pages do, not as the folders are named ("Runs", "Demo"): a
+        run's folder takes its page's title, the runs' folder the site's word for them."""
+        parts = page.file.src_uri.split("/")
+        if len(parts) == 3 and parts[0] == "runs" and parts[2] == "index.md" and page.parent is not None:
+            page.parent.title = page.title  # escaped already, as the theme needs (front_matter_title)
+            if page.parent.parent is not None:
+                language = config.theme.get("language") or "es"
+                page.parent.parent.title = strings(language)["page"]["corridas"]
+        return markdown
 
     def on_serve(self, server, *, config, builder):
         """Rebuild when what the pages are made of changes (docs/ is watched by MkDocs itself);

@@ -28,9 +28,8 @@ log = logging.getLogger("reportgen")
 class CourseRenderer(Renderer):
     """The portfolio's pages, with the student's reflection as sanitised HTML."""
 
-    def reflection(self, run, verdicts=None) -> tuple[str, bool]:
-        text, written = super().reflection(run, verdicts)
-        return self.fragments.add(sanitize_html(self.site_markdown().html(text))), written
+    def reflection_text(self, found) -> str:
+        return self.fragments.add(sanitize_html(self.site_markdown().html(found.text)))
 
 
 def run_pages(checkout: Path, mkdocs_yml: Path) -> list[tuple[str, str | bytes]]:

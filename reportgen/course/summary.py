@@ -15,7 +15,6 @@ the student's mkdocs.yml (its YAML tags import modules) and never the student's 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,10 +22,11 @@ from pydantic import BaseModel, Field
 
 from reportgen.errors import ConfigError, CorruptResults
 from reportgen.project import Project
+from reportgen.render.reflection import answered, questions
+from reportgen.render.summary import at_chance
 
 REVIEWER_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # the reviewer's, never a student's
 MAX_JSON_BYTES = 20 * 1024 * 1024  # a results file larger than this is not read (metrics.json is ~40 kB)
-ANSWER_WORDS = 3  # an answer is at least this many words the seed did not have
 # Flags, in the order a reviewer reads them; their words are the strings' `course.flags`.
 FLAGS = ("unreadable", "corrupt", "failed", "chance", "stale", "reflection")
 
@@ -188,8 +188,9 @@ def _read_results(project: StudentProject, results, summary: RunSummary, languag
     seed = renderer.reflection_seed(results, page)
     path = renderer.reflection_path(results.id)
     written = _read_text(path) if path.is_file() and not path.is_symlink() else seed
-    summary.reflection = answered(seed, written, _questions(results))
-    summary.checklist = _checklist(results, written != seed)
+    summary.reflection = answered(seed, written, _questions(results), results.language)
+    done, asked = summary.reflection
+    summary.checklist = _checklist(results, 0 < done == asked)  # the reflection item: every question answered
 
 
 def _number(value) -> float | None:
@@ -205,38 +206,8 @@ def _read_text(path: Path) -> str:
 
 def _questions(results) -> list[str]:
     from reportgen.render import evidence
-    from reportgen.render.pages import page_strings
 
-    words = page_strings(results.language)
-    return list(words["reflection_questions" if evidence.is_practice(results) else "reflection_questions_notebook"])
-
-
-QUESTION_NUMBER = re.compile(r"^\s*\*\*(\d+)\.")
-COMMENT = re.compile(r"<!--.*?-->", re.S)
-
-
-def answered(seed: str, written: str, questions: list[str]) -> tuple[int, int]:
-    """How many of the reflection's questions have an answer: words under the question that the
-    seed did not put there (its hints and intro do not count). A question is found by its text, or
-    by its number ('**3.') where the student edited it."""
-    seed_lines = {line.strip() for line in seed.splitlines() if line.strip()}
-    lines = COMMENT.sub("", written).splitlines()
-    starts = []
-    for number, question in enumerate(questions, start=1):
-        position = next((i for i, line in enumerate(lines) if line.strip() == question.strip()), None)
-        if position is None:
-            position = next((i for i, line in enumerate(lines) if (m := QUESTION_NUMBER.match(line))
-                             and int(m.group(1)) == number), None)
-        starts.append(position)
-    found = sorted(p for p in starts if p is not None)
-    count = 0
-    for start in starts:
-        if start is None:
-            continue
-        end = next((p for p in found if p > start), len(lines))
-        own = [line for line in lines[start + 1:end] if line.strip() and line.strip() not in seed_lines]
-        count += len(" ".join(own).split()) >= ANSWER_WORDS
-    return count, len(questions)
+    return questions(results.language, evidence.is_practice(results))
 
 
 # ----------------------------------------------------------------- checklist
@@ -292,17 +263,6 @@ def _flags(project: StudentProject, results, summary: RunSummary) -> list[str]:
 def _test_size(results) -> int:
     size = (results.facts.get("metrics") or {}).get("test_size")
     return size if isinstance(size, int) and size > 0 else 0
-
-
-def at_chance(accuracy: float, chance: float, images: int) -> bool:
-    """Whether a test accuracy is not above chance at 95 % (one-sided binomial test over the test
-    images); without a test size, whether it is at most 1.5 times chance."""
-    if images <= 0:
-        return accuracy <= 1.5 * chance
-    from scipy import stats
-
-    correct = round(accuracy * images)
-    return stats.binomtest(correct, images, chance, alternative="greater").pvalue >= 0.05
 
 
 def stale_key(project: StudentProject, results) -> bool:

@@ -20,6 +20,7 @@ from jinja2 import pass_context
 
 from reportgen.read import NotebookHarvest, Section
 from reportgen.read.page import section_html, shown_on_run_page
+from reportgen.render.strings import strings
 from reportgen.results import NOTEBOOK, Metric, Output, Record, RunResults
 from reportgen.errors import CorruptResults
 from reportgen.safe import sanitize_html, shown
@@ -141,10 +142,17 @@ def activities(run: RunResults) -> list[tuple[str, float | None]]:
     """Rows of 'Actividades': the Recorder's stages when it timed any, else the notebook's sections."""
     notebook, failed = shown_attempt(run)
     if run.timings and not failed:
-        return [(t["stage"], t.get("seconds")) for t in run.timings]
+        return [(t["stage"], t.get("seconds")) for t in run.timings if not _skipped(run, t["stage"])]
     if notebook is None:
         return []
     return [(s.title, s.seconds) for s in notebook.sections if s.has_code]
+
+
+def _skipped(run: RunResults, stage: str) -> bool:
+    """A practice stage its parameters turned off (the learning-rate sweep without learning rates):
+    timed, but nothing ran."""
+    training = run.parameters.get("training") if isinstance(run.parameters, dict) else None
+    return stage == "lr_sweep" and is_practice(run) and isinstance(training, dict) and not training.get("lr_sweep")
 
 
 def activities_total(run: RunResults) -> float | None:
@@ -190,6 +198,7 @@ class Comparison:
     columns: list[str]
     values: dict[str, dict[str, float | None]]  # run id -> metric key -> value
     rest: dict[str, list[Metric]]  # run id -> metrics not in the columns
+    metrics: dict[str, Metric] = field(default_factory=dict)  # metric key -> one of its metrics (its name and group, for the header)
     # run id -> metric key -> the practice's metric it is (e.g. "accuracy"), whose one form it reads in
     # (render/numbers.py QUANTITIES, as on the run page and its card); a notebook's own metrics: none
     names: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -205,7 +214,18 @@ def comparison(runs: list[RunResults]) -> Comparison:
     values = {run.id: {m.key: m.value for m in run.metrics} for run in runs}
     rest = {run.id: [m for m in run.metrics if m.key not in shared] for run in runs}
     names = {run.id: {m.key: m.name for m in run.metrics} if is_practice(run) else {} for run in runs}
-    return Comparison(shared, values, rest, names)
+    named = {m.key: m for run in reversed(runs) for m in run.metrics}
+    return Comparison(shared, values, rest, named, names)
+
+
+@pass_context
+def metric_label(context, metric: Metric) -> str:
+    """A metric's name as a header reads it: the practice's metrics and pipelines in the page's
+    words ("F1 macro · avanzado"), any other metric as the notebook named it."""
+    words = strings(context["language"])
+    name = words["page"]["metric_names"].get(metric.name, metric.name)
+    group = words["verdicts"]["pipelines"].get(metric.group, metric.group)
+    return f"{name} · {group}" if group else name
 
 
 def headline_metrics(run: RunResults, count: int = 3) -> list[Metric]:
@@ -281,5 +301,5 @@ def register(env) -> None:
                        notebook_html=notebook_html, shown_on_run_page=shown_on_run_page,
                        glued_figures=glued_figures, glued_figure_html=glued_figure_html,
                        parameter_rows=parameter_rows, open_parameters=OPEN_PARAMETERS)
-    env.filters.update(front_matter_title=front_matter_title)
+    env.filters.update(front_matter_title=front_matter_title, metric_label=metric_label)
     env.tests.update(practice_run=is_practice)

@@ -235,6 +235,8 @@ def constant_sentence(found: Randomisation, language: str) -> str:
 class Sentence:
     kind: str  # the admonition it goes in: success, warning, failure, note
     text: str
+    title: str = ""  # the admonition's title: what it reads
+    figure: str | None = None  # the figure it qualifies (placed under it); None: beside the checks' table
 
 
 SENTENCE_KINDS = {"on_object": "success", "background": "failure", "inconclusive": "warning",
@@ -276,36 +278,53 @@ class ExplanationsView:
         return {name: {metric: float(np.mean(values)) for metric, values in scores.items()}
                 for name, scores in (self.recorded.get("baselines") or {}).items()}
 
-    @property
+    @functools.cached_property
     def sentences(self) -> list[Sentence]:
         """Grad-CAM's localisation per model, the models compared, then the randomisation test."""
         found = []
         shortcut = self.recorded.get("shortcut") or 0.0
         gradcam = [item for item in self.localisations if item.method == "gradcam"]
         for item in gradcam:
-            found.append(Sentence(SENTENCE_KINDS[item.verdict], localisation_sentence(item, self.language, shortcut)))
+            found.append(Sentence(SENTENCE_KINDS[item.verdict], localisation_sentence(item, self.language, shortcut),
+                                  self._title("localisation", item)))
         if len(gradcam) == 2:
             first, second = gradcam
             scores = self.recorded["checks"]
             difference = model_difference(scores[first.model]["gradcam"], scores[second.model]["gradcam"])
             shares = tuple(float(np.mean(scores[item.model]["gradcam"]["energy_in_mask"])) for item in gradcam)
             found.append(Sentence("note", comparison_sentence(first.model, second.model, difference,
-                                                              self.language, shares)))
+                                                              self.language, shares),
+                                  self.words["titles"]["comparison"]))
         found += self._randomisation_sentences()
         return found
 
+    def _title(self, key: str, item) -> str:
+        return self.words["titles"][key].format(model=self.words["models"].get(item.model, item.model),
+                                                method=self.words["methods"].get(item.method, item.method))
+
     def _randomisation_sentences(self) -> list[Sentence]:
-        found = [Sentence(SENTENCE_KINDS[item.verdict], randomisation_sentence(item, self.language))
+        """A method that fails (or is unsettled) under the figure of that model's maps; the rest under
+        the randomisation figure."""
+        found = [Sentence(SENTENCE_KINDS[item.verdict], randomisation_sentence(item, self.language),
+                          self._title("randomisation", item), f"methods_{item.model}")
                  for item in self.randomisations if item.verdict != "pass"]
-        found += [Sentence("note", constant_sentence(item, self.language))
+        found += [Sentence("note", constant_sentence(item, self.language), self._title("constant", item),
+                           "randomisation")
                   for item in self.randomisations if item.constant]
         passed = [item for item in self.randomisations if item.verdict == "pass"]
         if passed and len(passed) == len(self.randomisations):
             largest = max(float(np.abs(item.measured).max()) for item in passed)
             found.append(Sentence("success", self.words["randomisation"]["all_pass"].format(
                 limit=number(SANITY_MAX_RHO, self.language, 1), draws=len(passed[0].rho),
-                largest=number(largest, self.language, 2))))
+                largest=number(largest, self.language, 2)), self.words["titles"]["all_pass"], "randomisation"))
         return found
+
+    def placed(self, figure: str | None, shown: set[str] = frozenset()) -> list[Sentence]:
+        """The sentences that go under `figure`; with None, those beside the checks' table: their own
+        and those whose figure is not among the `shown` figures."""
+        if figure is None:
+            return [item for item in self.sentences if item.figure is None or item.figure not in shown]
+        return [item for item in self.sentences if item.figure == figure]
 
     @staticmethod
     def mean(values) -> float | None:

@@ -467,6 +467,16 @@ def headline(found: list[Reading]) -> Reading | None:
 
 def sentence(reading: Reading, language: str) -> str:
     """The reading in words: values, difference, 95 % interval, verdict (and what would settle it)."""
+    values, lead, extra = sentence_parts(reading, language)
+    verdict = strings(language)["verdicts"]["verdict"][reading.verdict].format(
+        actor=strings(language)["verdicts"]["actors"][reading.comparison]) if lead else ""
+    return " ".join(part for part in (values, verdict, extra) if part)
+
+
+def sentence_parts(reading: Reading, language: str) -> tuple[str, str, str]:
+    """The reading's sentence in three parts, so a table of readings can say once what a verdict
+    means: the values with their interval; the verdict's word ("No concluyente."), empty where the
+    reading has its own reason; what follows (that reason, or what would settle it)."""
     words = strings(language)["verdicts"]
     pipeline = words["pipelines"].get(reading.pipeline, reading.pipeline or "")
     fields = {"subject": words["metrics"][reading.metric].format(pipeline=pipeline), **shown(reading, language),
@@ -475,18 +485,15 @@ def sentence(reading: Reading, language: str) -> str:
     if reading.interval is None:  # one seed, or nothing varies: no interval, and why
         text = words["sentence_no_interval"].format(**fields)
         if reading.basis == "one_seed":
-            return text + " " + words["one_seed"].format(seeds=MIN_SEEDS)
-        return text + " " + words["constant"]
+            return text, "", words["one_seed"].format(seeds=MIN_SEEDS)
+        return text, "", words["constant"]
     text = words["sentence"].format(**fields)
-    actor = words["actors"][reading.comparison]
     if reading.basis == "corrected":
-        return text + " " + words["corrected"].format(level=percent(reading.level, language))
+        return text, "", words["corrected"].format(level=percent(reading.level, language))
     if reading.basis == "gated":
-        return text + " " + words["gated"]
-    text += " " + words["verdict"][reading.verdict].format(actor=actor)
-    if reading.verdict == "inconclusive":
-        text += " " + _needed_text(reading, words)
-    return text
+        return text, "", words["gated"]
+    extra = _needed_text(reading, words) if reading.verdict == "inconclusive" else ""
+    return text, words["verdict_word"][reading.verdict], extra
 
 
 def shown(reading: Reading, language: str) -> dict[str, str]:
@@ -534,16 +541,20 @@ def _needed_text(reading: Reading, words: dict) -> str:
 
 
 def comparisons(run, language: str | None = None) -> list[dict]:
-    """The run's readings as {metric, comparison, pipeline, verdict, primary, sentence, reading} in the
-    page's language; `primary` marks the headline reading (test accuracy, advanced vs baseline)."""
+    """The run's readings as {metric, comparison, pipeline, verdict, primary, sentence, reading, and the
+    sentence's parts: values, lead, extra} in the page's language; `primary` marks the headline
+    reading (test accuracy, advanced vs baseline)."""
     per_image = run.facts.get("per_image")
     if not per_image:
         return []
     language = language or run.language
-    found = [recorded_means(run, r) for r in readings(per_image["models"])]
-    return [{"metric": r.metric, "comparison": r.comparison, "pipeline": r.pipeline, "verdict": r.verdict,
-             "primary": r.primary, "sentence": sentence(r, language), "reading": r}
-            for r in found]
+    found = []
+    for r in (recorded_means(run, r) for r in readings(per_image["models"])):
+        values, lead, extra = sentence_parts(r, language)
+        found.append({"metric": r.metric, "comparison": r.comparison, "pipeline": r.pipeline, "verdict": r.verdict,
+                      "primary": r.primary, "sentence": sentence(r, language), "reading": r,
+                      "values": values, "lead": lead, "extra": extra})
+    return found
 
 
 def divergences(run, language: str) -> list[dict]:
@@ -593,7 +604,8 @@ def page_words(run) -> dict:
     diverged = divergences(run, language)
     words = strings(language)["verdicts"]
     head = next((item for item in found if item["reading"].primary), None)
-    return {"comparisons": found, "headline": head, "method": words["method"], "macro": macro_note(run, language),
+    return {"comparisons": found, "headline": head, "method": words["method"], "legend": words["legend"],
+            "macro": macro_note(run, language),
             "diverged": diverged, "gap_note": words["train_accuracy_note"],
             "prompts": reflection_prompts(language, found, diverged), "protocol": protocol_rows(run, language)}
 

@@ -30,12 +30,14 @@ from reportgen.read.page import notebook_page
 from reportgen.results import NOTEBOOK, Figure, RunResults
 from reportgen.render import elsewhere, evidence
 from reportgen.render import figures as drawn
-from reportgen.render import cells, interpretation, views
+from reportgen.render import cells, interpretation, summary, views
 from reportgen.render.views import caption, device, stage_name
 from reportgen.render.explanations import explanations_view
 from reportgen.render.fragments import Fragments, inline
 from reportgen.render.markup import code, md_text
 from reportgen.render.pipelines import risk_warnings
+from reportgen.render.references import practice_references
+from reportgen.render.reflection import Reflection, published, questions
 from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE, strings
 from reportgen.safe import contained_file, sanitize_html
 
@@ -115,7 +117,7 @@ def environment(templates_dir: Path) -> Environment:
     env.globals.update(headline=headline, status_badge=status_badge, caption=caption, stage_name=stage_name,
                        risk_warnings=risk_warnings,
                        explanations=explanations_view, verdicts=interpretation.page_words,
-                       recorded_figure=views.recorded_figure)
+                       recorded_figure=views.recorded_figure, practice_references=practice_references)
     evidence.register(env)
     return env
 
@@ -184,8 +186,18 @@ class Renderer:
         self.figure_cache = project.root / ".cache" / "reportgen" / "figures"
         self.notebook_cache = project.root / ".cache" / "reportgen" / "notebooks"
         self.fragments = Fragments()  # the notebook parts of every page made here
-        self.env.globals.update(fragments=self.fragments, site_markdown=self.site_markdown)
+        self.boxes: dict[tuple[str, str], summary.ResultBox] = {}  # (run id, language) -> its result box
+        self.env.globals.update(fragments=self.fragments, site_markdown=self.site_markdown,
+                                result_box=self.result_box)
         elsewhere.register(self.env, project)  # the Colab button, the download, results made elsewhere
+
+    def result_box(self, run: RunResults, language: str | None = None,
+                   found: list[dict] | None = None) -> summary.ResultBox:
+        """The run's result box in `language` (its own by default), made once for its page and its card."""
+        key = (run.id, language or run.language)
+        if key not in self.boxes:
+            self.boxes[key] = summary.result_box(run, key[1], found)
+        return self.boxes[key]
 
     def site_markdown(self):
         """The site's Markdown engine (mkdocs.yml's extensions), for a notebook's text and code."""
@@ -230,12 +242,13 @@ class Renderer:
         if run.folder is not None and (run.folder / NOTEBOOK).is_file() \
                 and not any(item.path == f"{folder}/datos/{NOTEBOOK}" for item in files):
             files.append(SiteFile(f"{folder}/datos/{NOTEBOOK}", source=run.folder / NOTEBOOK))  # a download, always
-        verdicts = interpretation.page_words(run)  # once: the page and the reflection seed both read them
-        reflection, written = self.reflection(run, verdicts)
+        verdicts = interpretation.page_words(run)  # once: the page, its box and the reflection seed read them
+        box = self.result_box(run, run.language, verdicts["comparisons"])
+        found, _written = self.reflection(run, verdicts)  # the checklist ticks it once every question is answered
         downloads = sorted(item.path.rsplit("/", 1)[1] for item in files if "/datos/" in item.path)
-        view = views.run_view(run, verdicts, written)
+        view = views.run_view(run, verdicts, found, box)
         files.append(self._page(f"{folder}/index.md", evidence.run_template(run), run.language, view.head,
-                                run=run, view=view, reflection=reflection, downloads=downloads,
+                                run=run, view=view, reflection=self.reflection_text(found), downloads=downloads,
                                 run_verdicts=verdicts))
         return files
 
@@ -255,12 +268,18 @@ class Renderer:
         return self.env.get_template("reflection.md.j2").render(run=run, t=page_strings(run.language),
                                                                   prompts=verdicts["prompts"])
 
-    def reflection(self, run: RunResults, verdicts: dict | None = None) -> tuple[str, bool]:
-        """The student's reflection (the seed until its file exists) and whether they wrote in it."""
+    def reflection(self, run: RunResults, verdicts: dict | None = None) -> tuple[Reflection, bool]:
+        """The student's reflection as published (the seed's questions until its file exists, with no
+        words to the student) and whether they wrote in it."""
         seed = self.reflection_seed(run, verdicts)
         path = self.reflection_path(run.id)
         text = path.read_text(encoding="utf-8") if path.exists() else seed
-        return text, text != seed
+        asked = questions(run.language, evidence.is_practice(run))
+        return published(seed, text, asked, run.language), text != seed
+
+    def reflection_text(self, found: Reflection) -> str:
+        """The reflection as the run page includes it (Markdown)."""
+        return found.text
 
     def seed_reflections(self, runs: list[RunResults]) -> list[Path]:
         """Create the reflection file of each run with results, once; it is the student's afterwards.

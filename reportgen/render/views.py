@@ -16,6 +16,8 @@ from reportgen.render import figures as drawn
 from reportgen.render.explanations import ExplanationsView, explanations_view
 from reportgen.render.markup import code, md_text
 from reportgen.render.pipelines import describe_pipeline
+from reportgen.render.reflection import Reflection
+from reportgen.render.summary import ResultBox
 from reportgen.render.strings import strings
 from reportgen.results import Record, RunResults
 
@@ -131,8 +133,9 @@ def recorded_figure(record: Record) -> Shown:
 
 # --------------------------------------------------------------------- checklist
 
-def practice_checklist(run: RunResults, reflection_written: bool) -> list[tuple[str, bool]]:
-    """The practice's checklist: each item ticked when the page shows its evidence."""
+def practice_checklist(run: RunResults, reflection: Reflection) -> list[tuple[str, bool]]:
+    """The practice's checklist: each item ticked when the page shows its evidence; the reflection's
+    counts its answered questions, ticked when every one is answered."""
     t, f, has = strings(run.language)["page"], run.facts, run.figures.__contains__
     pipelines, metrics = f.get("pipelines") or {}, f.get("metrics") or {}
     baseline = (metrics.get("pipelines") or {}).get("baseline") or {}
@@ -147,31 +150,29 @@ def practice_checklist(run: RunResults, reflection_written: bool) -> list[tuple[
         (t["grad_cam_and_integrated_gradients"], has("methods_baseline")),
         (t["explanations_checked_with_metrics"], bool(f.get("explanations"))),
         (t["tsne"], has("tsne")),
-        (t["reflection_written"], reflection_written),
+        (t["reflection_answered"].format(answered=reflection.answered, total=reflection.questions),
+         reflection.complete),
     ]
 
 
-def checklist(run: RunResults, reflection_written: bool) -> list[tuple[str, bool]]:
-    """The page's checklist: the practice's items (on its page), then the run file's own."""
-    own = evidence.checklist(run, reflection_written)
-    return (practice_checklist(run, reflection_written) + own) if evidence.is_practice(run) else own
+def checklist(run: RunResults, reflection: Reflection) -> list[tuple[str, bool]]:
+    """The page's checklist: the practice's items (on its page), then the run file's own (an item
+    resting on the reflection is ticked once every question is answered)."""
+    own = evidence.checklist(run, reflection.complete)
+    return (practice_checklist(run, reflection) + own) if evidence.is_practice(run) else own
 
 
 # ---------------------------------------------------------------------- readings
 
-def findings(verdicts: dict, comparison: str) -> list[dict]:
-    """One comparison's readings as admonitions: {kind, sentence}."""
-    return [{"kind": FINDING_KINDS.get(item["verdict"], "note"), "sentence": item["sentence"]}
-            for item in verdicts["comparisons"] if item["comparison"] == comparison]
-
-
-def failure_sentence(run: RunResults, t: dict) -> str:
-    """What the failure note says about the results the page still shows."""
-    if evidence.is_practice(run):
-        return t["fallo_previo"]
-    if run.failure.notebook:
-        return t["fallo_intento"] + (" " + t["fallo_previo_enlace"] if run.folder else "")
-    return t["fallo_previo"] if run.folder else t["sin_resultados"]
+def findings(verdicts: dict, comparison: str) -> dict | None:
+    """One comparison's readings as one admonition (the kind of its first reading): each reading's
+    verdict word, values and what follows, and once for all of them what a verdict means."""
+    items = [item for item in verdicts["comparisons"] if item["comparison"] == comparison]
+    if not items:
+        return None
+    return {"kind": FINDING_KINDS.get(items[0]["verdict"], "note"), "legend": verdicts.get("legend", ""),
+            "items": [{"lead": item.get("lead", ""), "values": item.get("values", item["sentence"]),
+                       "extra": item.get("extra", "")} for item in items]}
 
 
 def activities(run: RunResults) -> list[tuple[str, float | None]]:
@@ -363,9 +364,9 @@ class RunView:
     checklist: list[tuple[str, bool]]
     activities: list[tuple[str, float | None]]
     provenance: list[tuple[str, str]]
-    failure: str | None = None  # the failure note's sentence, when the run failed
+    box: ResultBox | None = None  # the result box under the heading (reportgen/render/summary.py)
     figures: dict[str, Shown] = field(default_factory=dict)
-    findings: dict[str, list[dict]] = field(default_factory=dict)  # comparison -> admonitions
+    findings: dict[str, dict | None] = field(default_factory=dict)  # comparison -> its admonition
     results: list[tuple[str, str, str, str]] = field(default_factory=list)
     seeds: list[tuple[str, str, str, str]] = field(default_factory=list)
     seeds_measured: int = 0
@@ -382,11 +383,9 @@ class RunView:
     randomisation: Table | None = None
 
 
-def run_view(run: RunResults, verdicts: dict, reflection_written: bool) -> RunView:
-    t = strings(run.language)["page"]
-    view = RunView(head=run_head(run), checklist=checklist(run, reflection_written), activities=activities(run),
-                   provenance=provenance(run),
-                   failure=failure_sentence(run, t) if run.failure and run.status == "failed" else None)
+def run_view(run: RunResults, verdicts: dict, reflection: Reflection, box: ResultBox | None = None) -> RunView:
+    view = RunView(head=run_head(run), checklist=checklist(run, reflection), activities=activities(run),
+                   provenance=provenance(run), box=box)
     if not evidence.is_practice(run):
         return view
     view.pipelines = pipeline_rows(run)

@@ -282,7 +282,7 @@ def rotating(right_in_seeds: int, seeds: int = 3, n: int = 100) -> dict:
     ("en", "Test accuracy went from 33.3% to 66.7%: +33.4 pp (95% CI [{low} pp, {high} pp]; 3 seeds × 100 "
            "images). Better: the interval excludes zero, so the advanced pipeline improves it."),
     ("es", "La accuracy de test pasó de 33,3 % a 66,7 %: +33,4 pp (IC 95 % [{low} pp; {high} pp]; 3 semillas × "
-           "100 imágenes). Mejora: el intervalo excluye el cero, así que el pipeline avanzado la mejora."),
+           "100 imágenes). Mejora: el intervalo excluye el cero, así que con el pipeline avanzado el resultado es mejor."),
 ])
 def test_a_clear_improvement_reads_better_with_its_interval(language, template):
     accuracy = rules.readings({"baseline": rotating(1), "advanced": rotating(2)})[0]
@@ -359,7 +359,7 @@ def test_tta_compares_each_model_with_itself():
     assert "the test accuracy of the advanced model went from 71.0% to 50.0%: −21.0 pp" in rules.sentence(tta["advanced"], "en")
     spanish = rules.sentence(tta["advanced"], "es")
     assert "la accuracy de test del modelo avanzado pasó de 71,0 % a 50,0 %: −21,0 pp" in spanish
-    assert "Empeora: el intervalo excluye el cero, así que el test-time augmentation la empeora." in spanish
+    assert "Empeora: el intervalo excluye el cero, así que con el test-time augmentation el resultado es peor." in spanish
 
 
 def test_a_run_without_per_image_numbers_has_no_readings():

@@ -10,11 +10,14 @@ import pytest
 from reportgen.harvest import harvest_run
 from reportgen.project import Project
 from reportgen.render import views
+from reportgen.render.reflection import Reflection
 from reportgen.render.strings import strings
 from reportgen.results import Figure
 from reportgen.runs import discover
 
 from conftest import REPO
+
+UNANSWERED, ANSWERED = Reflection("", 0, 5), Reflection("", 5, 5)  # the practice's five questions
 
 PRACTICE_FIGURE_NAMES = ("mosaic", "mixing", "curves", "robustness", "gradcam_hits", "gradcam_errors",
                          "methods_baseline", "tsne")
@@ -30,26 +33,30 @@ def demo():
 
 
 def test_the_practice_checklist_ticks_what_the_page_shows(demo):
-    items = views.practice_checklist(demo, reflection_written=False)
+    items = views.practice_checklist(demo, UNANSWERED)
     assert len(items) == 11 and [done for _, done in items] == [True] * 10 + [False]
-    assert views.practice_checklist(demo, reflection_written=True)[-1][1] is True
+    assert views.practice_checklist(demo, ANSWERED)[-1][1] is True
 
     without_tsne = dataclasses.replace(demo, figures={k: v for k, v in demo.figures.items() if k != "tsne"})
-    ticked = dict(views.practice_checklist(without_tsne, reflection_written=True))
+    ticked = dict(views.practice_checklist(without_tsne, ANSWERED))
     assert ticked["t-SNE de embeddings"] is False and ticked["MixUp / CutMix"] is True
 
 
 def test_the_practice_page_lists_the_practice_checklist_then_the_run_files(demo):
-    labels = [label for label, _ in views.checklist(demo, reflection_written=False)]
-    assert labels[:11] == [label for label, _ in views.practice_checklist(demo, False)]
+    labels = [label for label, _ in views.checklist(demo, UNANSWERED)]
+    assert labels[:11] == [label for label, _ in views.practice_checklist(demo, UNANSWERED)]
     assert labels[11:] == [entry.label for entry in demo.config.checklist]
 
 
 @pytest.mark.parametrize("verdict, kind", [("better", "success"), ("worse", "failure"), ("inconclusive", "note")])
 def test_each_verdict_reads_as_its_admonition(verdict, kind):
-    verdicts = {"comparisons": [{"comparison": "advanced_vs_baseline", "verdict": verdict, "sentence": "S."},
-                                {"comparison": "tta_vs_plain", "verdict": "better", "sentence": "T."}]}
-    assert views.findings(verdicts, "advanced_vs_baseline") == [{"kind": kind, "sentence": "S."}]
+    verdicts = {"comparisons": [{"comparison": "advanced_vs_baseline", "verdict": verdict, "sentence": "S.",
+                                 "values": "V.", "lead": "L.", "extra": "E."},
+                                {"comparison": "tta_vs_plain", "verdict": "better", "sentence": "T."}],
+                "legend": "What a verdict means."}
+    assert views.findings(verdicts, "advanced_vs_baseline") == {
+        "kind": kind, "legend": "What a verdict means.", "items": [{"lead": "L.", "values": "V.", "extra": "E."}]}
+    assert views.findings(verdicts, "nothing") is None
 
 
 def _metrics(**aggregate) -> dict:
@@ -90,6 +97,21 @@ def test_provenance_values_from_run_json_are_text(demo):
     assert rows["Librerías"].startswith(r"\[a\](javascript") and "`" not in rows["Clave de caché"]
 
 
+def test_the_tta_table_shows_the_means_its_reading_compares_and_says_so():
+    metrics = _metrics(accuracy=({"mean": 0.8846, "std": 0.01, "values": [0.872, 0.882, 0.9]},
+                                 {"mean": 0.8, "std": 0.03, "values": [0.826, 0.764, 0.81]}),
+                       tta_accuracy=({"mean": 0.8813}, {"mean": 0.7967}))
+    for name, plain in (("baseline", 0.872), ("advanced", 0.826)):  # seed 0's, as older pages showed
+        metrics["pipelines"][name].update(tta={"plain": plain, "tta": plain - 0.006, "delta": -0.006}, detail_seed=0)
+    assert views.tta_rows(metrics, "es") == [("Baseline", "88,5 %", "88,1 %", "\u22120,4 pp"),
+                                             ("Avanzado", "80,0 %", "79,7 %", "\u22120,3 pp")]
+    assert views.tta_note(metrics, "es").startswith("Accuracy de test media de 3 semillas")
+    for name in ("baseline", "advanced"):  # results recorded before the mean with TTA: seed 0, named
+        del metrics["pipelines"][name]["aggregate"]["tta_accuracy"]
+    assert views.tta_rows(metrics, "en")[0] == ("Baseline", "87.2%", "86.6%", "\u22120.6 pp")
+    assert views.tta_note(metrics, "en").startswith("Test accuracy of seed 0")
+
+
 def test_dataset_facts_escape_what_the_dataset_named(demo):
     ds = {**demo.facts["dataset"], "source": "folder*", "name": "[x](javascript:y)", "class_names": ["a_b", "<c>"]}
     table = views.dataset_table(ds, "es")
@@ -113,18 +135,3 @@ def test_explanation_checks_show_localisation_columns_only_with_object_masks(dem
     recorded = {key: value for key, value in view.recorded.items() if key not in ("baselines", "randomisation")}
     without, none = views.explanation_tables(views.ExplanationsView(recorded, "es"))
     assert len(without.header) == 4 and all(len(row) == 4 for row in without.rows) and none is None
-
-
-def test_the_tta_table_shows_the_means_its_reading_compares_and_says_so():
-    metrics = _metrics(accuracy=({"mean": 0.8846, "std": 0.01, "values": [0.872, 0.882, 0.9]},
-                                 {"mean": 0.8, "std": 0.03, "values": [0.826, 0.764, 0.81]}),
-                       tta_accuracy=({"mean": 0.8813}, {"mean": 0.7967}))
-    for name, plain in (("baseline", 0.872), ("advanced", 0.826)):  # seed 0's, as older pages showed
-        metrics["pipelines"][name].update(tta={"plain": plain, "tta": plain - 0.006, "delta": -0.006}, detail_seed=0)
-    assert views.tta_rows(metrics, "es") == [("Baseline", "88,5 %", "88,1 %", "\u22120,4 pp"),
-                                             ("Avanzado", "80,0 %", "79,7 %", "\u22120,3 pp")]
-    assert views.tta_note(metrics, "es").startswith("Accuracy de test media de 3 semillas")
-    for name in ("baseline", "advanced"):  # results recorded before the mean with TTA: seed 0, named
-        del metrics["pipelines"][name]["aggregate"]["tta_accuracy"]
-    assert views.tta_rows(metrics, "en")[0] == ("Baseline", "87.2%", "86.6%", "\u22120.6 pp")
-    assert views.tta_note(metrics, "en").startswith("Test accuracy of seed 0")
