@@ -324,6 +324,8 @@ class Renderer:
 
     def _with_drawn_figures(self, run: RunResults) -> RunResults:
         """The run with its figures made of numbers drawn in the page's language (cached by content)."""
+        if not drawn.has_data(run):  # a notebook of one's own: no drawer has anything to draw (no matplotlib)
+            return run
         figures = dict(run.figures)
         recorded = _results_digest(run.folder)  # once per run: every drawer's cache key includes it
         for name in drawn.names():
