@@ -37,6 +37,7 @@ from reportgen.render.explanations import explanations_view
 from reportgen.render.fragments import Fragments, inline
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
 from reportgen.render.strings import strings
+from reportgen.render.templating import keep_compiled
 from reportgen.safe import contained_file, sanitize_html
 
 STUDENT_FILE = "reflexion.md"
@@ -160,6 +161,7 @@ def environment(templates_dir: Path) -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates_dir)), undefined=StrictUndefined,
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                       autoescape=False)
+    keep_compiled(env)  # compiled once, not at every build (render/templating.py)
     env.filters.update(md=md_text, code=code, number=number, signed=signed, percent=percent, points=points, duration=duration,
                        device=device, tojson=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(headline=headline, status_badge=status_badge, caption=caption, stage_name=stage_name,
