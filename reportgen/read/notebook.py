@@ -70,19 +70,26 @@ def read_notebook(executed: Path, source: Path | None = None, mkdocs_yml: Path |
 
 
 def _read(data: bytes, fresh: bytes, engine: SiteMarkdown, key: str) -> NotebookHarvest:
-    import nbformat
-
-    nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    nb = _parse(data)
     source = None
     if fresh:
         try:
-            source = nbformat.reads(fresh.decode("utf-8"), as_version=4)
+            source = _parse(fresh)
         except (ValueError, UnicodeDecodeError):  # a broken notebook of one's own: the executed prose
             source = None
     entries, is_fresh = _entries(nb, source)
     harvest = _sections(entries, engine)
     harvest.fresh_prose, harvest.key = is_fresh, key
     return harvest
+
+
+def _parse(data: bytes):
+    """The notebook as nbformat 4, by nbformat's reader, without its schema check: that check only
+    logs (an invalid notebook is read all the same), and every field used here is checked where it
+    is read, a notebook being untrusted. The check took most of the time of parsing a notebook."""
+    from nbformat import convert, reader
+
+    return convert(reader.reads(data.decode("utf-8")), 4)
 
 
 def _entries(nb, source) -> tuple[list[_Entry], bool]:
