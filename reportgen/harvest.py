@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from reportgen.errors import CorruptResults
 from reportgen.project import Project
 from reportgen.read import glued_records, read_notebook, until_failure
@@ -65,6 +63,8 @@ def _read_folder(folder: Path, results: RunResults, project: Project) -> None:
     results.facts, results.tables, results.figures = contents.facts, contents.tables, contents.figures
     results.arrays, results.timings = contents.arrays, contents.timings
     if "history" in results.tables:
+        import pandas as pd  # here, not at the top: only the practice's runs record a history
+
         try:
             results.history = pd.read_csv(results.tables["history"])
         except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors

@@ -84,6 +84,12 @@ class ReportgenPlugin(BasePlugin[ReportgenConfig]):
             where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "lineno", None) else ""
             raise PluginError(f"reportgen: template error: {where}{exc}") from None
 
+    def on_env(self, env, *, config, files):
+        """The theme's templates compiled once, not at every build or `mkdocs serve` rebuild."""
+        from reportgen.render.templating import keep_compiled
+
+        return keep_compiled(env)
+
     @event_priority(50)  # before other plugins read the page's HTML (glightbox, search)
     def on_page_content(self, html: str, *, page, config, files) -> str:
         """The notebook parts of a page, in place of their placeholders."""

@@ -41,8 +41,9 @@ import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import optimize, special, stats
-from scipy.stats import qmc
+
+# SciPy is imported where a comparison is computed, not here: a page without one (a notebook of
+# one's own) then never pays its import, about a second on two cores.
 
 from reportgen.render import numbers
 from reportgen.render.numbers import general, percent
@@ -226,6 +227,8 @@ class Estimate:
         variances = self.variances(seeds, images_factor)
         if not variances.any():
             return 1.0
+        from scipy import special
+
         return float(np.mean(2 * special.ndtr(-abs(self.difference) / np.sqrt(variances))))
 
     @functools.cached_property
@@ -242,6 +245,8 @@ class Estimate:
         variances = self.variances()
         if not variances.any():
             return None
+        from scipy import optimize, special, stats
+
         sd = np.sqrt(variances)
         beyond = lambda half: np.mean(2 * special.ndtr(-half / sd)) - (1 - level)
         half = optimize.brentq(beyond, 0.0, stats.norm.isf((1 - level) / 2) * sd.max(), xtol=1e-12)
@@ -251,12 +256,16 @@ class Estimate:
 @functools.lru_cache(maxsize=512)
 def _chi2(dimensions: int, column: int, df: float) -> np.ndarray:
     """Quantiles of chi2 with `df` degrees of freedom at one column of the quasi-random points."""
+    from scipy import special
+
     return special.chdtri(df, 1 - _uniform(dimensions)[:, column])
 
 
 @functools.cache
 def _uniform(parts: int, draws: int = DRAWS) -> np.ndarray:
     """The same quasi-random points for every page (scrambled Sobol, fixed seed): a page reads the same every time."""
+    from scipy.stats import qmc
+
     return np.clip(qmc.Sobol(parts, seed=2024).random(draws), 1e-12, 1 - 1e-12)
 
 

@@ -39,6 +39,7 @@ from reportgen.render.pipelines import risk_warnings
 from reportgen.render.references import practice_references
 from reportgen.render.reflection import Reflection, published, questions
 from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE, strings
+from reportgen.render.templating import keep_compiled
 from reportgen.safe import contained_file, sanitize_html
 
 STUDENT_FILE = "reflexion.md"
@@ -111,6 +112,7 @@ def environment(templates_dir: Path) -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates_dir)), undefined=StrictUndefined,
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                       autoescape=False)
+    keep_compiled(env)  # compiled once, not at every build (render/templating.py)
     env.filters.update(md=md_text, code=code, number=number, signed=signed, percent=percent, points=points,
                        metric=metric, difference=difference, duration=duration,
                        device=device, tojson=lambda v: json.dumps(v, ensure_ascii=False))
@@ -299,6 +301,8 @@ class Renderer:
 
     def _with_drawn_figures(self, run: RunResults) -> RunResults:
         """The run with its figures made of numbers drawn in the page's language (cached by content)."""
+        if not drawn.has_data(run):  # a notebook of one's own: no drawer has anything to draw (no matplotlib)
+            return run
         figures = dict(run.figures)
         recorded = _results_digest(run.folder)  # once per run: every drawer's cache key includes it
         for name in drawn.names():

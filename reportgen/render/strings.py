@@ -33,6 +33,8 @@ def strings_dir() -> Path:
 def languages() -> tuple[str, ...]:
     """Every language the pages can be written in: one per strings file present."""
     return _languages(strings_dir())
+# libyaml's safe loader where PyYAML was built with it (the same tables, read about ten times faster)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @functools.cache
@@ -65,7 +67,7 @@ def _table(folder: Path, language: str) -> dict:
 
 
 def _read(path: Path) -> dict:
-    table = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    table = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}  # noqa: S506
     if not isinstance(table, dict):
         raise UnknownLanguage(f"{path}: a strings file must be a mapping of keys to words")
     return table

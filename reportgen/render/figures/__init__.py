@@ -185,6 +185,12 @@ def _decimal_formatter_class():
     return DecimalFormatter
 
 
+def has_data(run: "RunResults") -> bool:
+    """Whether the run recorded anything a drawer reads (facts, a history or other tables, arrays):
+    without any, every drawer returns None, so none is run (nor matplotlib imported)."""
+    return bool(run.facts or run.tables or run.arrays) or run.history is not None
+
+
 def names() -> list[str]:
     """Every registered figure name."""
     _load_drawers()
