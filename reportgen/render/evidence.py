@@ -21,7 +21,7 @@ from jinja2 import pass_context
 from reportgen.read import NotebookHarvest, Section
 from reportgen.read.page import section_html, shown_on_run_page
 from reportgen.results import NOTEBOOK, Metric, Output, Record, RunResults
-from reportgen.safe import sanitize_html
+from reportgen.safe import printable, sanitize_html
 
 PRACTICE_TEMPLATE, NOTEBOOK_TEMPLATE = "run_page.md.j2", "notebook_run.md.j2"
 # Figures the practice's template places itself; any other recorded figure goes under its stage.
@@ -233,7 +233,7 @@ def _shortened(value) -> str:
 def front_matter_title(title: str) -> str:
     """A page title for the front matter: the theme puts it into the header and the navigation
     unescaped, so it is escaped here; JSON is valid YAML and quotes anything."""
-    return json.dumps(html.escape(str(title), quote=False), ensure_ascii=False)
+    return json.dumps(html.escape(printable(str(title)), quote=False), ensure_ascii=False)
 
 
 @pass_context

@@ -37,7 +37,7 @@ from reportgen.render.explanations import explanations_view
 from reportgen.render.fragments import Fragments, inline
 from reportgen.render.pipelines import describe_pipeline, risk_warnings
 from reportgen.render.strings import strings
-from reportgen.safe import contained_file, sanitize_html
+from reportgen.safe import contained_file, printable, sanitize_html
 
 STUDENT_FILE = "reflexion.md"
 FAILED_NOTEBOOK = "notebook-fallido"  # the failed attempt's notebook page (and download)
@@ -49,7 +49,7 @@ MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]#+\-.!|~>])")
 
 def md_text(value) -> str:
     """Escape a dataset- or user-derived string so it renders as text, never as markup."""
-    text = html.escape(str(value), quote=False)
+    text = html.escape(printable(str(value)), quote=False)
     text = MARKDOWN_SPECIALS.sub(r"\\\1", text).replace("$", "&#36;")  # "$x$" would be a formula
     return text.replace("\n", " ")
 
@@ -61,7 +61,7 @@ def code(value) -> str:
     """Inline code for a user- or dataset-derived string: HTML-escaped, never Markdown. Markdown still
     reads the text inside raw `<code>` (a link, an attribute list would form there): every character
     it could take for syntax is written as a character reference, which it leaves alone."""
-    text = html.escape(str(value), quote=False)
+    text = html.escape(printable(str(value)), quote=False)
     return "<code>" + CODE_SPECIALS.sub(lambda m: f"&#{ord(m.group())};", text).replace("\n", " ") + "</code>"
 
 

@@ -107,6 +107,22 @@ HOSTILE = [
 ]
 
 
+# Control characters and ANSI escapes in every field a notebook or a run file brings to a page.
+ESC = "\x1b[31m"
+CONTROLS = [
+    md(f"# Título{ESC}rojo\x1b[0m\x08\n\nProsa con \x07campana, \x0cform feed, \x00nul, \x7fdel y \x1e."),
+    md(f"## Sección \x08con{ESC} control"),
+    code(f"print('fuente {ESC} \x08')",
+         stdout(f"a{ESC}b\x1b[0m\x07\x0c\n"),
+         display({"text/html": f"<table><tr><td>cel\x08da{ESC}html\x07</td></tr></table>", "text/plain": "t"}),
+         display({"text/markdown": f"**mark\x08down**{ESC} \x07", "text/plain": "m"}),
+         display({"text/latex": f"$la\x08{ESC}tex$", "text/plain": "l"}),
+         display({"text/plain": f"'re\x0bpr{ESC}'"}, result=True),
+         error(f"Val{ESC}ueError\x08", f"mal\x07{ESC}o"), tags=["raises-exception"]),
+    code("glue(...)", display({"text/plain": "0.5"}, {"scrapbook": {"name": f"pe\x08{ESC}so", "mime_prefix": ""}})),
+]
+
+
 def _write_run(root, run_id, cells, failed=False, good=None, **fields):
     write(root / "experiments" / f"{run_id}.ipynb", [c for c in cells if "injected-parameters" not in c.metadata.get("tags", [])])
     content = {"notebook": run_id, "title": f"Corrida {run_id}", "language": "es", **fields}
@@ -152,6 +168,7 @@ def site(tmp_path_factory):
     for run_id, cells in NOTEBOOKS.items():
         _write_run(root, run_id, cells)
     _write_run(root, "hostil", HOSTILE, description="")
+    _write_run(root, "control", CONTROLS, title=f"Con{ESC} color\x08", description=f"Descripción\x07{ESC}.")
     lines = "".join(f"línea {n:09d} de una salida enorme\n" for n in range(1_600_000))  # ~51 MB
     _write_run(root, "grande", [md("# Grande"), code("for i in range(10**7): print(i)", stdout(lines))])
     _write_run(root, "fallida", FAILING, failed=True)
@@ -236,6 +253,11 @@ def test_contexto_is_never_an_empty_heading(site):
 
 def test_no_page_holds_a_control_character_or_an_ansi_escape(site):
     assert control_character_problems(site) == []
+    shown = _article(site, "runs", "control", "notebook.html").get_text(" ") + _article(
+        site, "runs", "control", "index.html").get_text(" ")
+    for text in ("Títulorojo", "Prosa con campana", "Sección con control", "fuente", "ab", "celdahtml", "markdown",
+                 "latex", "repr", "ValueError", "peso", "Con color", "Descripción."):
+        assert text in shown, text  # the text stays, without what a terminal would have done with it
 
 
 def test_no_live_script_in_any_page(site):
