@@ -21,11 +21,12 @@ from pathlib import Path
 
 from reportgen.read import cache as stored
 from reportgen.read.glue import glue_name, glued_number, shown_in_cell, unprefixed
-from reportgen.read.markdown import Chunk, Heading, SiteMarkdown, demote_headings, site_markdown
+from reportgen.read.markdown import Chunk, Heading, SiteMarkdown, demote_headings, inline_html, site_markdown
 from reportgen.read.model import (HIDE_CELL, HIDE_OUTPUT, INJECTED_PARAMETERS, PAPERMILL_ERROR_CELL,
-                                  RAISES_EXCEPTION, REMOVE_CELL, REMOVE_OUTPUT, Cell, Glued,
-                                  NotebookHarvest, Prose, Section, tags_of)
-from reportgen.read.outputs import Budget, coalesced, mime_output, one_output
+                                  RAISES_EXCEPTION, REMOVE_CELL, REMOVE_OUTPUT, Cell, Glued, Output,
+                                  NotebookHarvest, Prose, Section, cell_options, tags_of)
+from reportgen.read.outputs import Budget, coalesced, length, mime_output, one_output
+from reportgen.read.terminal import plain
 
 ADDED_BY_PAPERMILL = {INJECTED_PARAMETERS, PAPERMILL_ERROR_CELL}
 SUBHEADING = 4  # a section at depth d is h(3 + d) on a page; headings inside it sit one below
@@ -42,6 +43,7 @@ class _Entry:
     executed: dict | None  # the executed code cell (outputs, papermill's duration)
     index: int | None  # in the executed notebook
     number: int | None  # in the student's notebook
+    options: dict = dataclasses.field(default_factory=dict)  # display options (`cell_options`), as now
 
 
 def read_notebook(executed: Path, source: Path | None = None, mkdocs_yml: Path | None = None,
@@ -97,7 +99,7 @@ def _entries(nb, source) -> tuple[list[_Entry], bool]:
                 entries.append(_Entry(cell.cell_type, _text(cell), tags_of(cell), None, None, number))
                 continue
             index, executed = next(pending)
-            entries.append(_Entry("code", _text(executed), tags_of(cell), executed, index, number))
+            entries.append(_Entry("code", _text(executed), tags_of(cell), executed, index, number, cell_options(cell)))
             following = index + 1  # papermill's injected parameters come right after the parameters cell
             while following < len(nb.cells) and INJECTED_PARAMETERS in tags_of(nb.cells[following]):
                 injected = nb.cells[following]
@@ -113,7 +115,7 @@ def _entries(nb, source) -> tuple[list[_Entry], bool]:
             number += 1
         executed = cell if cell.cell_type == "code" else None
         entries.append(_Entry(cell.cell_type, _text(cell), tags, executed, index if executed else None,
-                              None if INJECTED_PARAMETERS in tags else number))
+                              None if INJECTED_PARAMETERS in tags else number, cell_options(cell)))
     return entries, False
 
 
@@ -197,8 +199,10 @@ def _cell(entry: _Entry, engine: SiteMarkdown, budget: Budget, section: Section,
     if duration is None:  # a notebook executed on Colab (imported): its executionInfo, in milliseconds
         elapsed = (executed.get("metadata", {}).get("executionInfo", {}) or {}).get("elapsed")
         duration = elapsed / 1000 if isinstance(elapsed, (int, float)) and elapsed >= 0 else None
+    prompt = entry.options.get("code_prompt_show")
     cell = Cell(index=entry.index, number=entry.number, source=entry.text, tags=entry.tags,
-                seconds=float(duration) if isinstance(duration, (int, float)) else None)
+                seconds=float(duration) if isinstance(duration, (int, float)) else None,
+                prompt=plain(prompt) if isinstance(prompt, str) else "")
     level = SUBHEADING + section.level
     hidden = bool(entry.tags & {HIDE_OUTPUT, HIDE_CELL})
     for number, raw in enumerate(coalesced(executed.get("outputs", []) or [])):
@@ -216,6 +220,8 @@ def _cell(entry: _Entry, engine: SiteMarkdown, budget: Budget, section: Section,
         if output is None:
             continue
         output.hidden, output.glue = hidden, name
+        if output.kind == "figure":
+            _image_options(output, entry.options, engine)
         last = cell.outputs[-1] if cell.outputs else None
         if (last is not None and output.kind in ("stdout", "stderr") and last.kind == output.kind
                 and last.cut is None and output.cut is None):
@@ -223,6 +229,19 @@ def _cell(entry: _Entry, engine: SiteMarkdown, budget: Budget, section: Section,
         else:
             cell.outputs.append(output)
     return cell
+
+
+def _image_options(figure: Output, options: dict, engine: SiteMarkdown) -> None:
+    """A figure as the cell's `image` and `figure` options set it (MyST-NB's): alt text, width and
+    height where the output's own metadata says none, a caption in the site's Markdown."""
+    image = options.get("image") if isinstance(options.get("image"), dict) else {}
+    caption = (options.get("figure") or {}).get("caption") if isinstance(options.get("figure"), dict) else None
+    if isinstance(image.get("alt"), str):
+        figure.alt = plain(image["alt"])
+    figure.width = figure.width or length(image.get("width"))
+    figure.height = figure.height or length(image.get("height"))
+    if isinstance(caption, str) and caption.strip():
+        figure.caption = inline_html(engine.html(caption))
 
 
 def _glued(raw, name: str, stem: str, engine: SiteMarkdown, budget: Budget, section: Section) -> Glued:

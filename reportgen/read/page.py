@@ -25,8 +25,9 @@ def output_html(output: Output, t: dict, figures_dir: str, notebook_link: str) -
     if output.kind == "figure":
         size = "".join(f' {name}="{value}"' for name, value in (("width", output.width), ("height", output.height))
                        if value)
+        caption = f"<figcaption>{output.caption}</figcaption>" if output.caption else ""
         body = (f'<figure class="rg-output rg-figure"><img src="{html.escape(figures_dir)}/{html.escape(output.file)}"'
-                f' alt="{html.escape(output.alt)}"{size} loading="lazy"></figure>')
+                f' alt="{html.escape(output.alt)}"{size} loading="lazy">{caption}</figure>')
     elif output.kind in ("html", "markdown"):
         body = f'<div class="rg-output rg-output-{output.kind}">{output.html}</div>' if output.html else ""
     elif output.kind == "latex":
@@ -47,7 +48,11 @@ def output_html(output: Output, t: dict, figures_dir: str, notebook_link: str) -
     return body
 
 
-def _details(summary: str, body: str) -> str:
+def _details(summary: str, body: str, prompt: str = "") -> str:
+    """What a tag hides, collapsed; `prompt`: the cell's own words for it (MyST-NB's
+    `code_prompt_show`, its `{type}` the part's name)."""
+    if prompt:
+        summary = prompt.replace("{type}", summary.lower())
     return f'<details class="note"><summary>{html.escape(summary)}</summary>{body}</details>'
 
 
@@ -57,15 +62,15 @@ def cell_html(cell: Cell, engine: SiteMarkdown, t: dict, figures_dir: str, noteb
     outputs = "".join(output_html(o, t, figures_dir, notebook_link) for o in cell.outputs
                       if not (o.kind == "figure" and _digest(o.data) in skip_figures))
     if outputs and any(o.hidden for o in cell.outputs) and HIDE_CELL not in cell.tags:
-        outputs = _details(t["salida"], outputs)
+        outputs = _details(t["salida"], outputs, cell.prompt)
     code = ""
     if (with_input or cell.failed) and cell.input_shown:
         code = engine.code(cell.source)
         if HIDE_INPUT in cell.tags and HIDE_CELL not in cell.tags:
-            code = _details(t["codigo"], code)
+            code = _details(t["codigo"], code, cell.prompt)
     body = code + outputs
     if HIDE_CELL in cell.tags and body:
-        body = _details(t["celda"] if with_input else t["salida"], body)
+        body = _details(t["celda"] if with_input else t["salida"], body, cell.prompt)
     if cell.failed:
         body = f'<div id="{FAILED_ANCHOR}" class="rg-failed-cell">{body}</div>'
     return body

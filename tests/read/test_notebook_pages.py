@@ -24,6 +24,12 @@ from html_checks import control_character_problems, live_script_problems
 from test_read import (JPEG, KERAS_EPOCH, PNG, SVG, code, display, error, md, sphinx_gallery_cells, stderr,
                        stdout, write)
 
+def with_options(cell, **options):
+    """A cell with MyST-NB display options in its metadata (`myst`, as MyST-NB's test notebooks)."""
+    cell.metadata["myst" if "mystnb" not in options else "mystnb"] = options.pop("mystnb", options)
+    return cell
+
+
 NOTEBOOKS = {
     "basico": [md("# Un notebook básico\n\nImprime algo."), code("print('hola mundo')", stdout("hola mundo\n"))],
     "errores": [md("# Stderr"), code("import sys; print('hallo', file=sys.stderr)", stderr("hallo\n")),
@@ -62,6 +68,18 @@ NOTEBOOKS = {
     "esperado": [md("# Un error esperado"), code("raise ValueError", error(), tags=["raises-exception"]),
                  code("print('siguió')", stdout("siguió\n"))],
     "galeria": sphinx_gallery_cells(),
+    "metadatos": [  # metadata_image, metadata_figure, metadata_multiple_image, hide_cell_content
+        md("# Formatear salidas"),
+        with_options(code('Image("pez.png")', display({"image/png": PNG, "text/plain": "<IPython.core.display.Image object>"},
+                                                      result=True)),
+                     image={"alt": "un pez", "classes": "shadow", "width": "300px"}),
+        with_options(code('Image("pez.png")', display({"image/png": PNG, "text/plain": "<IPython.core.display.Image object>"},
+                                                      {"image/png": {"width": 120}}, result=True)),
+                     image={"alt": "otro pez", "width": "200px", "height": 90},
+                     figure={"caption": "Un pez de **fiesta**\n", "name": "pez"}),
+        with_options(code('print("oculta")', stdout("oculta\n"), tags=["hide-cell"]),
+                     mystnb={"code_prompt_show": "Mostrar la {type}", "code_prompt_hide": "Ocultar"}),
+    ],
     "terminal": [md("# Entrenar"), code("model.fit(verbose=1)", stdout(KERAS_EPOCH + KERAS_EPOCH.replace("1/2", "2/2")),
                                         stderr("\x1b[33mW0000 00:00:1732 1 cpu.cc:1] aviso\x1b[0m\n\x1b[31mrojo\x1b[0m\x07\n"))],
 }
@@ -88,6 +106,10 @@ SHOWN = [
     ("glue", "glued figure (the run page's recorded figures)", "figure img", ""),
     ("esperado", "error with traceback", "div.admonition.failure pre", "ValueError: falló a propósito"),
     ("esperado", "stdout after an expected error", "pre.rg-stdout", "siguió"),
+    ("metadatos", "cell image options (alt, width)", "img[alt='un pez'][width='300']", ""),
+    ("metadatos", "output metadata over cell options", "img[alt='otro pez'][width='120'][height='90']", ""),
+    ("metadatos", "cell figure caption", "figure figcaption strong", "fiesta"),
+    ("metadatos", "code_prompt_show", "details.note summary", "Mostrar la "),
     ("terminal", "keras final metrics line", "pre.rg-stdout", "4/4 ━━━━━━━━━━━━━━━━━━━━ 1s 2ms/step - accuracy: 0.6250"),
     ("terminal", "stderr without escapes", "pre.rg-stderr", "rojo"),
 ]
