@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.read import cache as stored
-from reportgen.read.glue import glue_name, glued_number, shown_in_cell, unprefixed
+from reportgen.read import pasted
+from reportgen.read.glue import glue_name, glued_number, scrap_value, shown_in_cell, unprefixed
 from reportgen.read.markdown import Chunk, Heading, SiteMarkdown, demote_headings, inline_html, site_markdown
 from reportgen.read.model import (HIDE_CELL, HIDE_OUTPUT, INJECTED_PARAMETERS, PAPERMILL_ERROR_CELL,
                                   RAISES_EXCEPTION, REMOVE_CELL, REMOVE_OUTPUT, Cell, Glued, Output,
@@ -129,12 +130,13 @@ def _text(cell) -> str:
 
 
 def _sections(entries: list[_Entry], engine: SiteMarkdown) -> NotebookHarvest:
+    glued = _glued_outputs(entries, engine)  # what the prose may paste, wherever it was glued
     blocks: list[tuple[_Entry, Heading | Chunk | None]] = []
     for entry in entries:
         if REMOVE_CELL in entry.tags or entry.kind == "raw":
             continue
         if entry.kind == "markdown":
-            blocks += [(entry, block) for block in engine.blocks(entry.text)]
+            blocks += [(entry, block) for block in pasted.blocks(engine, entry.text, glued)]
         else:
             blocks.append((entry, None))
     headings = [block for _, block in blocks if isinstance(block, Heading)]
@@ -242,6 +244,23 @@ def _image_options(figure: Output, options: dict, engine: SiteMarkdown) -> None:
     figure.height = figure.height or length(image.get("height"))
     if isinstance(caption, str) and caption.strip():
         figure.caption = inline_html(engine.html(caption))
+
+
+def _glued_outputs(entries: list[_Entry], engine: SiteMarkdown) -> dict[str, Output]:
+    """Every glued value of the notebook by name, as prose pastes it (`reportgen.read.pasted`)."""
+    found: dict[str, Output] = {}
+    budget = Budget()
+    for entry in entries:
+        for number, raw in enumerate(coalesced((entry.executed or {}).get("outputs", []) or [])):
+            name = glue_name(raw)
+            if name is None:
+                continue
+            glued = _glued(raw, name, f"celda{entry.index}-{number}", engine, budget, Section("", 0))
+            if glued.output is None and (scrap := scrap_value(raw)) is not None:
+                glued.output = Output("result", text=repr(scrap) if isinstance(scrap, str) else str(scrap), glue=name)
+            if glued.output is not None:
+                found[name] = glued.output
+    return found
 
 
 def _glued(raw, name: str, stem: str, engine: SiteMarkdown, budget: Budget, section: Section) -> Glued:

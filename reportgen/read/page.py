@@ -15,6 +15,7 @@ import html
 
 from reportgen.read.markdown import SiteMarkdown
 from reportgen.read.model import HIDE_CELL, HIDE_INPUT, Cell, NotebookHarvest, Output, Prose, Section
+from reportgen.read.pasted import located
 from reportgen.safe import sanitize_html
 
 FAILED_ANCHOR = "nb-celda-fallida"  # the failing cell on a notebook page (ids from notebooks start nb-)
@@ -85,7 +86,7 @@ def section_html(section: Section, engine: SiteMarkdown, t: dict, figures_dir: s
     parts = []
     for part in section.parts:
         if isinstance(part, Prose):
-            parts.append(part.html)
+            parts.append(located(part.html, figures_dir))
         elif with_input or not part.is_parameters:
             parts.append(cell_html(part, engine, t, figures_dir, notebook_link, with_input, skip_figures))
     return sanitize_html("\n".join(p for p in parts if p))
@@ -107,7 +108,7 @@ def notebook_page(harvest: NotebookHarvest, engine: SiteMarkdown, t: dict, files
     if harvest.title:
         parts.append(f"## {escape(harvest.title)}")
     if harvest.preamble:
-        parts.append(fragment(sanitize_html(harvest.preamble)))
+        parts.append(fragment(sanitize_html(located(harvest.preamble, files_dir))))
     top = 3 if harvest.title else 2  # below the notebook's own title, or right below the page's
     for section in harvest.sections:
         if section.title:

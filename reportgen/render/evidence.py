@@ -20,6 +20,7 @@ from jinja2 import pass_context
 
 from reportgen.read import NotebookHarvest, Section
 from reportgen.read.page import section_html, shown_on_run_page
+from reportgen.read.pasted import located
 from reportgen.results import NOTEBOOK, Metric, Output, Record, RunResults
 from reportgen.safe import printable, sanitize_html
 
@@ -242,9 +243,9 @@ def notebook_html(context, part: Section | str) -> str:
     itself, sanitised, replaces it after Markdown (`render.fragments`)."""
     run: RunResults = context["run"]
     env = context.environment
-    if isinstance(part, str):
-        return env.globals["fragments"].add(sanitize_html(part))
     _, failed = shown_attempt(run)
+    if isinstance(part, str):
+        return env.globals["fragments"].add(sanitize_html(located(part, FAILED_FIGURES if failed else "figures")))
     body = section_html(part, env.globals["site_markdown"](), context["t"], FAILED_FIGURES if failed else "figures",
                         f"datos/{FAILED_NOTEBOOK if failed else NOTEBOOK}",
                         skip_figures=recorded_pngs(run) if run.records else frozenset())

@@ -363,7 +363,8 @@ class Renderer:
         folder, stem = path.rsplit("/", 1)
         files_dir = stem.removesuffix(".md") + "_files"
         body, fragments = self._notebook_body(harvest, files_dir, run.language, failed)
-        images = {f"{files_dir}/{o.file}": o.data for o in harvest.figures}
+        shown = harvest.figures + [g.output for g in harvest.glued if g.output is not None and g.output.kind == "figure"]
+        images = {f"{files_dir}/{o.file}": o.data for o in shown}  # glued ones: the prose may paste them
         self.fragments.update(fragments)
         header = self.env.get_template("notebook_page.md.j2").render(
             marker=marker(path), run=run, failed=failed, t=page_strings(run.language))
