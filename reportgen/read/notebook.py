@@ -133,7 +133,7 @@ def _sections(entries: list[_Entry], engine: SiteMarkdown) -> NotebookHarvest:
     glued = _glued_outputs(entries, engine)  # what the prose may paste, wherever it was glued
     blocks: list[tuple[_Entry, Heading | Chunk | None]] = []
     for entry in entries:
-        if REMOVE_CELL in entry.tags or entry.kind == "raw":
+        if (REMOVE_CELL in entry.tags and not _stopped(entry)) or entry.kind == "raw":  # a failure always shows
             continue
         if entry.kind == "markdown":
             blocks += [(entry, block) for block in pasted.blocks(engine, entry.text, glued)]
@@ -216,7 +216,7 @@ def _cell(entry: _Entry, engine: SiteMarkdown, budget: Budget, section: Section,
             harvest.glued.append(_glued(raw, name, stem, engine, budget, section))
             if not shown_in_cell(raw):
                 continue
-        if REMOVE_OUTPUT in entry.tags:
+        if REMOVE_OUTPUT in entry.tags and not (cell.failed and raw.get("output_type") == "error"):
             continue
         output = one_output(raw, stem, engine, budget, entry.tags, level)
         if output is None:
@@ -231,6 +231,12 @@ def _cell(entry: _Entry, engine: SiteMarkdown, budget: Budget, section: Section,
         else:
             cell.outputs.append(output)
     return cell
+
+
+def _stopped(entry: _Entry) -> bool:
+    """Whether a code cell's error stopped the run (an error not tagged `raises-exception`)."""
+    outputs = (entry.executed or {}).get("outputs", []) or []
+    return RAISES_EXCEPTION not in entry.tags and any(o.get("output_type") == "error" for o in outputs)
 
 
 def _image_options(figure: Output, options: dict, engine: SiteMarkdown) -> None:
