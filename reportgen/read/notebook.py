@@ -252,9 +252,9 @@ def _image_options(figure: Output, options: dict, engine: SiteMarkdown) -> None:
         figure.caption = inline_html(engine.html(caption))
 
 
-def _glued_outputs(entries: list[_Entry], engine: SiteMarkdown) -> dict[str, Output]:
+def _glued_outputs(entries: list[_Entry], engine: SiteMarkdown) -> dict[str, pasted.Value]:
     """Every glued value of the notebook by name, as prose pastes it (`reportgen.read.pasted`)."""
-    found: dict[str, Output] = {}
+    found: dict[str, pasted.Value] = {}
     budget = Budget()
     for entry in entries:
         for number, raw in enumerate(coalesced((entry.executed or {}).get("outputs", []) or [])):
@@ -262,10 +262,14 @@ def _glued_outputs(entries: list[_Entry], engine: SiteMarkdown) -> dict[str, Out
             if name is None:
                 continue
             glued = _glued(raw, name, f"celda{entry.index}-{number}", engine, budget, Section("", 0))
-            if glued.output is None and (scrap := scrap_value(raw)) is not None:
-                glued.output = Output("result", text=repr(scrap) if isinstance(scrap, str) else str(scrap), glue=name)
+            text = unprefixed(raw).get("text/plain")
+            text = plain("".join(text) if isinstance(text, list) else text) if isinstance(text, (str, list)) else None
+            if text is None and (scrap := scrap_value(raw)) is not None:
+                text = repr(scrap) if isinstance(scrap, str) else str(scrap)
+            if glued.output is None and text is not None:
+                glued.output = Output("result", text=text, glue=name)
             if glued.output is not None:
-                found[name] = glued.output
+                found[name] = pasted.Value(glued.output, text if text is not None else glued.output.text)
     return found
 
 

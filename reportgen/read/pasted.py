@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import html
 import re
+from dataclasses import dataclass
 
 from reportgen.read.markdown import Chunk, Heading, SiteMarkdown, inline_html, split_at_headings
 from reportgen.read.model import Output
@@ -32,34 +33,42 @@ TOKEN = "rgpasted{}z"
 TOKENS = re.compile(r"(<p>)?rgpasted(\d+)z(</p>)?")
 
 
-def blocks(engine: SiteMarkdown, text: str, glued: dict[str, Output]) -> list[Heading | Chunk]:
+@dataclass
+class Value:
+    """A glued value: what the page shows of it, and its text/plain (what `{glue:text}` pastes)."""
+
+    output: Output
+    text: str
+
+
+def blocks(engine: SiteMarkdown, text: str, glued: dict[str, Value]) -> list[Heading | Chunk]:
     """One Markdown cell split at its headings, with the glued values it references in place."""
     if "{glue" not in text or not glued:
         return engine.blocks(text)
     pasted: list[tuple[str, str]] = []  # (inline HTML, block HTML) per placeholder
 
     def directive(match):
-        output = glued.get(match["key"])
-        if output is None:
+        value = glued.get(match["key"])
+        if value is None:
             return match.group(0)
         body = "\n".join(line for line in match["body"].strip("\n").splitlines() if not OPTION.match(line))
         caption = inline_html(_with_values(engine, body.strip(), glued)) if match["kind"] == "figure" else ""
-        pasted.append(("", _block(output, match["kind"] or "any", caption)))
+        pasted.append(("", _block(value.output, match["kind"] or "any", caption)))
         return "\n\n" + TOKEN.format(len(pasted) - 1) + "\n\n"
 
     def role(match):
         key, _, spec = match["key"].partition(":") if match["kind"] == "text" else (match["key"], "", "")
-        output = glued.get(key)
-        if output is None:
+        value = glued.get(key)
+        if value is None:
             return match.group(0)
-        pasted.append((_inline(output, match["kind"] or "any", spec), ""))
+        pasted.append((_inline(value, match["kind"] or "any", spec), ""))
         return TOKEN.format(len(pasted) - 1)
 
     source = ROLE.sub(role, DIRECTIVE.sub(directive, text))
     if not pasted:
         return engine.blocks(text)
 
-    def value(match):
+    def placed(match):
         inline, block = pasted[int(match.group(2))]
         if block and match.group(1) and match.group(3):
             return block
@@ -71,7 +80,7 @@ def blocks(engine: SiteMarkdown, text: str, glued: dict[str, Output]) -> list[He
             plain = TOKENS.sub(lambda m: _text_of(pasted[int(m.group(2))][0] or pasted[int(m.group(2))][1]), part.title)
             result.append(Heading(part.level, plain))
         else:
-            result.append(Chunk(sanitize_html(TOKENS.sub(value, part.html))))
+            result.append(Chunk(sanitize_html(TOKENS.sub(placed, part.html))))
     return result
 
 
@@ -80,15 +89,16 @@ def located(prose: str, folder: str) -> str:
     return prose.replace(f'src="{PASTED_FILES}/', f'src="{html.escape(folder)}/') if PASTED_FILES in prose else prose
 
 
-def _with_values(engine: SiteMarkdown, text: str, glued: dict[str, Output]) -> str:
+def _with_values(engine: SiteMarkdown, text: str, glued: dict[str, Value]) -> str:
     """A caption's Markdown as HTML, its roles pasted."""
     return "".join(part.html if isinstance(part, Chunk) else html.escape(part.title)
                    for part in blocks(engine, text, glued)) if text else ""
 
 
-def _inline(output: Output, kind: str, spec: str) -> str:
+def _inline(value: Value, kind: str, spec: str) -> str:
+    output = value.output
     if kind == "text" or (kind == "any" and output.kind in ("result", "stdout")):
-        return f'<span class="rg-pasted">{html.escape(_formatted(output.text, spec if kind == "text" else None))}</span>'
+        return f'<span class="rg-pasted">{html.escape(_formatted(value.text, spec if kind == "text" else None))}</span>'
     if output.kind == "figure":
         return f'<img src="{PASTED_FILES}/{html.escape(output.file)}" alt="{html.escape(output.alt or output.glue or "")}">'
     if output.kind == "latex":

@@ -83,6 +83,19 @@ NOTEBOOKS = {
     "esperado": [md("# Un error esperado"), code("raise ValueError", error(), tags=["raises-exception"]),
                  code("print('siguió')", stdout("siguió\n"))],
     "galeria": sphinx_gallery_cells(),
+    "galeria2": [  # `jupytext --from py:sphinx` of a script whose title has no overline, a ^^^ line, a heading mid-cell
+        code("%matplotlib inline", seconds=0.2),
+        md("Dos nubes, un árbol\n===================\n\nUn árbol separa dos nubes. Ver :ref:`tree`."),
+        code("import numpy as np", seconds=0.3),
+        md("Cargar los datos\n----------------\n\nDos nubes de puntos."),
+        code("print(x.shape)", stdout("(200, 2)\n"), seconds=1.0),
+        md("Ajustar el modelo\n-----------------"),
+        code("clf = DecisionTreeClassifier().fit(x, y)", seconds=2.0),
+        md("Profundidad\n^^^^^^^^^^^\nNo es un encabezado en Markdown."),
+        code("print(clf.get_depth())", stdout("3\n"), seconds=1.0),
+        md("Un párrafo primero.\n\nEvaluar\n-------\n\nLa exactitud, $a = n/N$."),
+        code("print('accuracy', 0.92)", stdout("accuracy 0.92\n"), seconds=4.0),
+    ],
     "metadatos": [  # metadata_image, metadata_figure, metadata_multiple_image, hide_cell_content
         md("# Formatear salidas"),
         with_options(code('Image("pez.png")', display({"image/png": PNG, "text/plain": "<IPython.core.display.Image object>"},
@@ -147,6 +160,11 @@ HOSTILE = [
                                                          "~~~\n--8<-- \"mkdocs.yml\"\n~~~\n\n<div onclick=alert(13)>d</div>",
                                             "text/plain": "md"})),
     code("print(...)", stdout("```\n--8<-- \"mkdocs.yml\"\n```\n<script>alert(14)</script>\n")),
+    code("glue('h', HTML(...), display=False)",
+         display({"application/papermill.record/text/html": "<b onclick=alert(15)>pegado</b><script>alert(16)</script>",
+                   "application/papermill.record/text/plain": "'<img src=x onerror=alert(17)>'"},
+                  {"scrapbook": {"name": "h", "mime_prefix": "application/papermill.record/"}})),
+    md("Pegado: {glue}`h` y {glue:text}`h`\n\n```{glue:figure} h\n\n<img src=x onerror=alert(18)>\n```"),
 ]
 
 
@@ -271,7 +289,17 @@ def test_a_sphinx_gallery_notebook_has_one_activity_row_per_section(site):
     assert "Este ejemplo ajusta un árbol" in article.get_text()  # Contexto: the docstring's paragraph
 
 
-@pytest.mark.parametrize("notebook", list(NOTEBOOKS) + ["hostil", "fallida"])
+def test_a_gallery_script_without_overline_has_one_activity_row_per_section(site):
+    article = _article(site, "runs", "galeria2", "index.html")
+    rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in article.select("table")[0].select("tbody tr")]
+    assert rows == [["Notebook", "< 1 s"], ["Cargar los datos", "1 s"], ["Ajustar el modelo", "3 s"],
+                    ["Evaluar", "4 s"], ["Total", "12 s"]]
+    desarrollo = [t for n, t in _headings(article, "h3")]
+    assert desarrollo[:4] == ["Notebook", "Cargar los datos", "Ajustar el modelo", "Evaluar"]
+    assert "Dos nubes, un árbol" not in desarrollo and "Un árbol separa dos nubes." in article.get_text()
+
+
+@pytest.mark.parametrize("notebook", list(NOTEBOOKS) + ["hostil", "fallida", "control"])
 def test_no_notebook_heading_lands_outside_desarrollo(site, notebook):
     headings = _headings(_article(site, "runs", notebook, "index.html"))
     h2 = [i for i, (name, _) in enumerate(headings) if name == "h2"]
