@@ -13,7 +13,9 @@ every build it harvests `experiments/results/` and adds, as in-memory files, the
 
 Notebook text never passes through MkDocs' Markdown: a generated page carries a placeholder per
 notebook part, and `on_page_content` swaps in its sanitised HTML (`reportgen.render.fragments`),
-before the search plugin indexes the page and glightbox wraps its images.
+before the search plugin indexes the page and glightbox wraps its images. No page, generated or
+the student's, keeps a control character or an ANSI escape (`reportgen.safe.printable`): not in
+its Markdown, its title, nor its HTML, and so not in the search index.
 
 `mkdocs serve` rebuilds when a reflection, a template, a run file, a notebook or a result changes.
 The plugin never writes into docs/ and imports no ML library.
@@ -94,9 +96,11 @@ class ReportgenPlugin(BasePlugin[ReportgenConfig]):
     def on_page_content(self, html: str, *, page, config, files) -> str:
         """The notebook parts of a page, in place of their placeholders."""
         from reportgen.render.fragments import swap
+        from reportgen.safe import printable
 
-        return swap(html, self.fragments)
+        return printable(swap(html, self.fragments))
 
+    @event_priority(50)  # before other plugins read the page's Markdown
     def on_page_markdown(self, markdown: str, *, page, config, files) -> str:
         """The navigation reads as the pages do, not as the folders are named ("Runs", "Demo"): a
         run's folder takes its page's title, the runs' folder the site's word for them."""
@@ -106,7 +110,12 @@ class ReportgenPlugin(BasePlugin[ReportgenConfig]):
             if page.parent.parent is not None:
                 language = config.theme.get("language") or "es"
                 page.parent.parent.title = strings(language)["page"]["corridas"]
-        return markdown
+        # Without control characters: a page's headings, table of contents and navigation entry come from it.
+        from reportgen.safe import printable
+
+        if isinstance(page.meta.get("title"), str):
+            page.meta["title"] = printable(page.meta["title"])
+        return printable(markdown)
 
     def on_serve(self, server, *, config, builder):
         """Rebuild when what the pages are made of changes (docs/ is watched by MkDocs itself);

@@ -7,7 +7,9 @@ people's work. What crosses from a portfolio onto a page passes here:
   path), and a run's notebook lies under experiments/;
 - run ids follow one rule, checked once, for run files and matrix expansions;
 - HTML that comes from a notebook (its Markdown rendered, its HTML outputs) passes an allow-list
-  sanitiser after Markdown has been rendered, so no script, event handler or script URL survives.
+  sanitiser after Markdown has been rendered, so no script, event handler or script URL survives;
+- no text reaches a page with a control character (other than tab and newline) or an ANSI escape
+  (`printable`): a terminal's colours and redraws mean nothing in HTML and show as boxes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,20 @@ import reprlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from reportgen.errors import ConfigError, CorruptResults
+
+# ------------------------------------------------------------------ control characters
+
+# ECMA-48 escape sequences: CSI (colours, cursor moves), OSC (titles, links), and two-byte escapes.
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # C0 controls and DEL, but tab and newline
+
+
+def printable(text: str) -> str:
+    """Text without ANSI escapes and control characters (a carriage return ends a line)."""
+    if not CONTROL.search(text):
+        return text
+    return CONTROL.sub("", ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+
 
 # ------------------------------------------------------------------ HTML from notebooks
 
@@ -77,10 +93,11 @@ def sanitize_html(html: str) -> str:
     """Notebook-derived HTML through an allow-list (nh3): whatever it held, nothing in it can run.
 
     Called on the final HTML of every notebook part of a page, after Markdown has been rendered,
-    so no Markdown extension can add an attribute or a URL afterwards."""
+    so no Markdown extension can add an attribute or a URL afterwards. Control characters and
+    ANSI escapes go too."""
     import nh3
 
-    cleaned = nh3.clean(html, tags=HTML_TAGS, clean_content_tags=DROPPED_WITH_CONTENT, attributes=HTML_ATTRIBUTES,
+    cleaned = nh3.clean(printable(html), tags=HTML_TAGS, clean_content_tags=DROPPED_WITH_CONTENT, attributes=HTML_ATTRIBUTES,
                         attribute_filter=_attribute, url_schemes=URL_SCHEMES, strip_comments=True,
                         link_rel="noopener noreferrer")
     return inert_tex(cleaned) if "arithmatex" in cleaned and LIVE_TEX.search(cleaned) else cleaned

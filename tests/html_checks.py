@@ -74,11 +74,20 @@ def live_script_problems(site: Path) -> list[str]:
 
 
 def control_character_problems(site: Path) -> list[str]:
-    """Pages holding a control character (other than tab and newline) or an ANSI escape."""
+    """Pages holding a control character (other than tab and newline) or an ANSI escape, and entries
+    of the search index holding one once its JSON is read (where it is written as `\\u001b`)."""
+    import json
+
     problems = []
     for page in sorted(Path(site).rglob("*.html")):
         text = page.read_text(encoding="utf-8", errors="replace")
         match = CONTROL.search(text)
         if match:
             problems.append(f"{page.relative_to(site)}: {match.group()!r} near {text[max(0, match.start() - 40):match.start()]!r}")
+    for index in sorted(Path(site).rglob("search_index.json")):
+        for entry in json.loads(index.read_text(encoding="utf-8")).get("docs", []):
+            for field in ("title", "text", "location"):
+                match = CONTROL.search(str(entry.get(field, "")))
+                if match:
+                    problems.append(f"{index.relative_to(site)}: {entry.get('location')!r} {field}: {match.group()!r}")
     return problems

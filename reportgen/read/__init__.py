@@ -4,6 +4,7 @@
 - `terminal`: stream text as a terminal leaves it (carriage returns, backspaces, ANSI), noise out;
 - `outputs`: each output by MIME type, as Jupyter Book shows it; long ones cut for the page;
 - `glue`: values glued with myst_nb or scrapbook, as named metrics and figures;
+- `pasted`: glued values pasted into the prose (`{glue}` roles and directives), as MyST-NB pastes them;
 - `notebook`: the whole notebook as sections (fresh prose, executed outputs), and the checks
   other parts ask (`prose_changed`, `expected_errors_only`);
 - `page`: the sections as sanitised HTML, and the whole-notebook page;

@@ -40,6 +40,14 @@ def unprefixed(output) -> dict:
     return {key.removeprefix(PAPERMILL_RECORD): value for key, value in (output.get("data") or {}).items()}
 
 
+def scrap_value(output):
+    """The value scrapbook stored as JSON data (None for myst_nb's glue)."""
+    for key, value in (output.get("data") or {}).items():
+        if SCRAP.match(key) and isinstance(value, dict):
+            return value.get("data")
+    return None
+
+
 def glued_number(output) -> float | None:
     """A glued value that is a number (scrapbook's JSON data, or myst_nb's text/plain repr)."""
     data = output.get("data") or {}

@@ -127,6 +127,14 @@ def split_paragraph(html: str) -> str:
     return str(paragraph) if paragraph is not None and paragraph.get_text(strip=True) else ""
 
 
+def inline_html(html: str) -> str:
+    """A one-paragraph fragment without its `<p>` (a caption's text); other fragments as they are."""
+    text = html.strip()
+    if text.startswith("<p>") and text.endswith("</p>") and text.count("<p>") == 1:
+        return text[3:-4]
+    return text
+
+
 def demote_headings(html: str, level: int | None) -> str:
     """Headings inside prose or an output sit below their section: all at `level` (at most h6);
     with no level (prose outside any section), they read as bold paragraphs."""

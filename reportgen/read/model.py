@@ -15,12 +15,23 @@ HIDE_CELL, HIDE_INPUT, HIDE_OUTPUT = "hide-cell", "hide-input", "hide-output"
 RAISES_EXCEPTION = "raises-exception"
 PARAMETERS, INJECTED_PARAMETERS = "parameters", "injected-parameters"  # papermill's
 PAPERMILL_ERROR_CELL = "papermill-error-cell-tag"  # the banner papermill adds to a failed notebook
+CELL_OPTIONS = ("mystnb", "myst", "render")  # where MyST-NB reads a cell's display options ("render": legacy)
 
 
 def tags_of(cell) -> frozenset[str]:
     """A cell's tags, with MyST-NB's underscore spellings read as the dashed ones."""
     tags = cell.get("metadata", {}).get("tags", []) or []
     return frozenset(str(tag).replace("_", "-") for tag in tags if isinstance(tag, str))
+
+
+def cell_options(cell) -> dict:
+    """A cell's display options as MyST-NB reads them from its metadata (`image`, `figure`,
+    `code_prompt_show`), under `mystnb`, `myst` or the legacy `render`."""
+    metadata = cell.get("metadata", {}) or {}
+    for key in CELL_OPTIONS:
+        if isinstance(metadata.get(key), dict):
+            return metadata[key]
+    return {}
 
 
 @dataclass
@@ -43,6 +54,7 @@ class Output:
     width: str | None = None  # figure: from the output's metadata, as Jupyter Book reads it
     height: str | None = None
     alt: str = ""
+    caption: str = ""  # figure: sanitised inline HTML, from the cell's `figure: {caption: ...}`
     hidden: bool = False  # hide-output / hide-cell: shown collapsed
     cut: Cut | None = None  # too long for a page: what was kept
     glue: str | None = None  # the name it was glued under (myst_nb / scrapbook)
@@ -59,6 +71,7 @@ class Cell:
     seconds: float | None
     outputs: list[Output] = field(default_factory=list)
     failed: bool = False  # its error stopped the run
+    prompt: str = ""  # what a collapsed part says (MyST-NB's `code_prompt_show`), "" for the page's own
 
     @property
     def input_shown(self) -> bool:

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.read import cache as stored
-from reportgen.read.glue import glue_name, glued_number, shown_in_cell, unprefixed
-from reportgen.read.markdown import Chunk, Heading, SiteMarkdown, demote_headings, site_markdown
+from reportgen.read import pasted
+from reportgen.read.glue import glue_name, glued_number, scrap_value, shown_in_cell, unprefixed
+from reportgen.read.markdown import Chunk, Heading, SiteMarkdown, demote_headings, inline_html, site_markdown
 from reportgen.read.model import (HIDE_CELL, HIDE_OUTPUT, INJECTED_PARAMETERS, PAPERMILL_ERROR_CELL,
-                                  RAISES_EXCEPTION, REMOVE_CELL, REMOVE_OUTPUT, Cell, Glued,
-                                  NotebookHarvest, Prose, Section, tags_of)
-from reportgen.read.outputs import Budget, coalesced, mime_output, one_output
+                                  RAISES_EXCEPTION, REMOVE_CELL, REMOVE_OUTPUT, Cell, Glued, Output,
+                                  NotebookHarvest, Prose, Section, cell_options, tags_of)
+from reportgen.read.outputs import Budget, coalesced, length, mime_output, one_output
+from reportgen.read.terminal import plain
 
 ADDED_BY_PAPERMILL = {INJECTED_PARAMETERS, PAPERMILL_ERROR_CELL}
 SUBHEADING = 4  # a section at depth d is h(3 + d) on a page; headings inside it sit one below
@@ -42,6 +44,7 @@ class _Entry:
     executed: dict | None  # the executed code cell (outputs, papermill's duration)
     index: int | None  # in the executed notebook
     number: int | None  # in the student's notebook
+    options: dict = dataclasses.field(default_factory=dict)  # display options (`cell_options`), as now
 
 
 def read_notebook(executed: Path, source: Path | None = None, mkdocs_yml: Path | None = None,
@@ -98,7 +101,7 @@ def _entries(nb, source) -> tuple[list[_Entry], bool]:
                 entries.append(_Entry(cell.cell_type, _text(cell), tags_of(cell), None, None, number))
                 continue
             index, executed = next(pending)
-            entries.append(_Entry("code", _text(executed), tags_of(cell), executed, index, number))
+            entries.append(_Entry("code", _text(executed), tags_of(cell), executed, index, number, cell_options(cell)))
             following = index + 1  # papermill's injected parameters come right after the parameters cell
             while following < len(nb.cells) and INJECTED_PARAMETERS in tags_of(nb.cells[following]):
                 injected = nb.cells[following]
@@ -114,7 +117,7 @@ def _entries(nb, source) -> tuple[list[_Entry], bool]:
             number += 1
         executed = cell if cell.cell_type == "code" else None
         entries.append(_Entry(cell.cell_type, _text(cell), tags, executed, index if executed else None,
-                              None if INJECTED_PARAMETERS in tags else number))
+                              None if INJECTED_PARAMETERS in tags else number, cell_options(cell)))
     return entries, False
 
 
@@ -128,12 +131,13 @@ def _text(cell) -> str:
 
 
 def _sections(entries: list[_Entry], engine: SiteMarkdown) -> NotebookHarvest:
+    glued = _glued_outputs(entries, engine)  # what the prose may paste, wherever it was glued
     blocks: list[tuple[_Entry, Heading | Chunk | None]] = []
     for entry in entries:
-        if REMOVE_CELL in entry.tags or entry.kind == "raw":
+        if (REMOVE_CELL in entry.tags and not _stopped(entry)) or entry.kind == "raw":  # a failure always shows
             continue
         if entry.kind == "markdown":
-            blocks += [(entry, block) for block in engine.blocks(entry.text)]
+            blocks += [(entry, block) for block in pasted.blocks(engine, entry.text, glued)]
         else:
             blocks.append((entry, None))
     headings = [block for _, block in blocks if isinstance(block, Heading)]
@@ -198,8 +202,10 @@ def _cell(entry: _Entry, engine: SiteMarkdown, budget: Budget, section: Section,
     if duration is None:  # a notebook executed on Colab (imported): its executionInfo, in milliseconds
         elapsed = (executed.get("metadata", {}).get("executionInfo", {}) or {}).get("elapsed")
         duration = elapsed / 1000 if isinstance(elapsed, (int, float)) and elapsed >= 0 else None
+    prompt = entry.options.get("code_prompt_show")
     cell = Cell(index=entry.index, number=entry.number, source=entry.text, tags=entry.tags,
-                seconds=float(duration) if isinstance(duration, (int, float)) else None)
+                seconds=float(duration) if isinstance(duration, (int, float)) else None,
+                prompt=plain(prompt) if isinstance(prompt, str) else "")
     level = SUBHEADING + section.level
     hidden = bool(entry.tags & {HIDE_OUTPUT, HIDE_CELL})
     for number, raw in enumerate(coalesced(executed.get("outputs", []) or [])):
@@ -211,12 +217,14 @@ def _cell(entry: _Entry, engine: SiteMarkdown, budget: Budget, section: Section,
             harvest.glued.append(_glued(raw, name, stem, engine, budget, section))
             if not shown_in_cell(raw):
                 continue
-        if REMOVE_OUTPUT in entry.tags:
+        if REMOVE_OUTPUT in entry.tags and not (cell.failed and raw.get("output_type") == "error"):
             continue
         output = one_output(raw, stem, engine, budget, entry.tags, level)
         if output is None:
             continue
         output.hidden, output.glue = hidden, name
+        if output.kind == "figure":
+            _image_options(output, entry.options, engine)
         last = cell.outputs[-1] if cell.outputs else None
         if (last is not None and output.kind in ("stdout", "stderr") and last.kind == output.kind
                 and last.cut is None and output.cut is None):
@@ -224,6 +232,46 @@ def _cell(entry: _Entry, engine: SiteMarkdown, budget: Budget, section: Section,
         else:
             cell.outputs.append(output)
     return cell
+
+
+def _stopped(entry: _Entry) -> bool:
+    """Whether a code cell's error stopped the run (an error not tagged `raises-exception`)."""
+    outputs = (entry.executed or {}).get("outputs", []) or []
+    return RAISES_EXCEPTION not in entry.tags and any(o.get("output_type") == "error" for o in outputs)
+
+
+def _image_options(figure: Output, options: dict, engine: SiteMarkdown) -> None:
+    """A figure as the cell's `image` and `figure` options set it (MyST-NB's): alt text, width and
+    height where the output's own metadata says none, a caption in the site's Markdown."""
+    image = options.get("image") if isinstance(options.get("image"), dict) else {}
+    caption = (options.get("figure") or {}).get("caption") if isinstance(options.get("figure"), dict) else None
+    if isinstance(image.get("alt"), str):
+        figure.alt = plain(image["alt"])
+    figure.width = figure.width or length(image.get("width"))
+    figure.height = figure.height or length(image.get("height"))
+    if isinstance(caption, str) and caption.strip():
+        figure.caption = inline_html(engine.html(caption))
+
+
+def _glued_outputs(entries: list[_Entry], engine: SiteMarkdown) -> dict[str, pasted.Value]:
+    """Every glued value of the notebook by name, as prose pastes it (`reportgen.read.pasted`)."""
+    found: dict[str, pasted.Value] = {}
+    budget = Budget()
+    for entry in entries:
+        for number, raw in enumerate(coalesced((entry.executed or {}).get("outputs", []) or [])):
+            name = glue_name(raw)
+            if name is None:
+                continue
+            glued = _glued(raw, name, f"celda{entry.index}-{number}", engine, budget, Section("", 0))
+            text = unprefixed(raw).get("text/plain")
+            text = plain("".join(text) if isinstance(text, list) else text) if isinstance(text, (str, list)) else None
+            if text is None and (scrap := scrap_value(raw)) is not None:
+                text = repr(scrap) if isinstance(scrap, str) else str(scrap)
+            if glued.output is None and text is not None:
+                glued.output = Output("result", text=text, glue=name)
+            if glued.output is not None:
+                found[name] = pasted.Value(glued.output, text if text is not None else glued.output.text)
+    return found
 
 
 def _glued(raw, name: str, stem: str, engine: SiteMarkdown, budget: Budget, section: Section) -> Glued:

@@ -124,7 +124,7 @@ def mime_output(data: dict, metadata: dict, stem: str, engine: SiteMarkdown, bud
             return None
         size = metadata.get(mime, {}) if isinstance(metadata.get(mime), dict) else {}
         return Output("figure", data=image, file=f"{stem}.{IMAGE_SUFFIXES[mime]}",
-                      width=_length(size.get("width")), height=_length(size.get("height")))
+                      width=length(size.get("width")), height=length(size.get("height")))
     if mime == "text/html":
         return _sized("html", demote_headings(sanitize_html(value), heading_level), budget)
     if mime == "text/markdown":
@@ -158,7 +158,7 @@ def strip_latex_delimiters(source: str) -> str:
     return source
 
 
-def _length(value) -> str | None:
+def length(value) -> str | None:
     """A width or height from output metadata, as an HTML length (pixels or a percentage)."""
     if isinstance(value, bool) or value is None:
         return None

@@ -15,6 +15,7 @@ import html
 
 from reportgen.read.markdown import SiteMarkdown
 from reportgen.read.model import HIDE_CELL, HIDE_INPUT, Cell, NotebookHarvest, Output, Prose, Section
+from reportgen.read.pasted import located
 from reportgen.safe import sanitize_html
 
 FAILED_ANCHOR = "nb-celda-fallida"  # the failing cell on a notebook page (ids from notebooks start nb-)
@@ -25,8 +26,9 @@ def output_html(output: Output, t: dict, figures_dir: str, notebook_link: str) -
     if output.kind == "figure":
         size = "".join(f' {name}="{value}"' for name, value in (("width", output.width), ("height", output.height))
                        if value)
+        caption = f"<figcaption>{output.caption}</figcaption>" if output.caption else ""
         body = (f'<figure class="rg-output rg-figure"><img src="{html.escape(figures_dir)}/{html.escape(output.file)}"'
-                f' alt="{html.escape(output.alt)}"{size} loading="lazy"></figure>')
+                f' alt="{html.escape(output.alt)}"{size} loading="lazy">{caption}</figure>')
     elif output.kind in ("html", "markdown"):
         body = f'<div class="rg-output rg-output-{output.kind}">{output.html}</div>' if output.html else ""
     elif output.kind == "latex":
@@ -47,7 +49,11 @@ def output_html(output: Output, t: dict, figures_dir: str, notebook_link: str) -
     return body
 
 
-def _details(summary: str, body: str) -> str:
+def _details(summary: str, body: str, prompt: str = "") -> str:
+    """What a tag hides, collapsed; `prompt`: the cell's own words for it (MyST-NB's
+    `code_prompt_show`, its `{type}` the part's name)."""
+    if prompt:
+        summary = prompt.replace("{type}", summary.lower())
     return f'<details class="note"><summary>{html.escape(summary)}</summary>{body}</details>'
 
 
@@ -57,15 +63,15 @@ def cell_html(cell: Cell, engine: SiteMarkdown, t: dict, figures_dir: str, noteb
     outputs = "".join(output_html(o, t, figures_dir, notebook_link) for o in cell.outputs
                       if not (o.kind == "figure" and _digest(o.data) in skip_figures))
     if outputs and any(o.hidden for o in cell.outputs) and HIDE_CELL not in cell.tags:
-        outputs = _details(t["salida"], outputs)
+        outputs = _details(t["salida"], outputs, cell.prompt)
     code = ""
     if (with_input or cell.failed) and cell.input_shown:
         code = engine.code(cell.source)
         if HIDE_INPUT in cell.tags and HIDE_CELL not in cell.tags:
-            code = _details(t["codigo"], code)
+            code = _details(t["codigo"], code, cell.prompt)
     body = code + outputs
     if HIDE_CELL in cell.tags and body:
-        body = _details(t["celda"] if with_input else t["salida"], body)
+        body = _details(t["celda"] if with_input else t["salida"], body, cell.prompt)
     if cell.failed:
         body = f'<div id="{FAILED_ANCHOR}" class="rg-failed-cell">{body}</div>'
     return body
@@ -80,7 +86,7 @@ def section_html(section: Section, engine: SiteMarkdown, t: dict, figures_dir: s
     parts = []
     for part in section.parts:
         if isinstance(part, Prose):
-            parts.append(part.html)
+            parts.append(located(part.html, figures_dir))
         elif with_input or not part.is_parameters:
             parts.append(cell_html(part, engine, t, figures_dir, notebook_link, with_input, skip_figures))
     return sanitize_html("\n".join(p for p in parts if p))
@@ -102,7 +108,7 @@ def notebook_page(harvest: NotebookHarvest, engine: SiteMarkdown, t: dict, files
     if harvest.title:
         parts.append(f"## {escape(harvest.title)}")
     if harvest.preamble:
-        parts.append(fragment(sanitize_html(harvest.preamble)))
+        parts.append(fragment(sanitize_html(located(harvest.preamble, files_dir))))
     top = 3 if harvest.title else 2  # below the notebook's own title, or right below the page's
     for section in harvest.sections:
         if section.title:

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import re
 
-# ECMA-48 escape sequences: CSI (colours, cursor moves), OSC (titles, links), and two-byte escapes.
-ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and newline (\r is handled before)
+from reportgen.safe import ANSI, CONTROL, printable
 
 NOISE_LINES = re.compile("|".join([
     r"^[IWEF]\d{4} \d\d:\d\d:\d\d",  # absl/glog: I0000 00:00:1732... file.cc:12] ...
@@ -66,4 +64,4 @@ def without_noise(text: str) -> str:
 
 def plain(text: str) -> str:
     """Any other text from a notebook (tracebacks, reprs): escapes and control characters removed."""
-    return CONTROL.sub("", ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+    return printable(text)

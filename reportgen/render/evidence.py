@@ -23,7 +23,8 @@ from reportgen.read.page import section_html, shown_on_run_page
 from reportgen.render.strings import strings
 from reportgen.results import NOTEBOOK, Metric, Output, Record, RunResults
 from reportgen.errors import CorruptResults
-from reportgen.safe import sanitize_html, shown
+from reportgen.read.pasted import located
+from reportgen.safe import printable, sanitize_html, shown
 
 PRACTICE_TEMPLATE, NOTEBOOK_TEMPLATE = "run_page.md.j2", "notebook_run.md.j2"
 # Figures the practice's template places itself; any other recorded figure goes under its stage.
@@ -262,7 +263,7 @@ def _shortened(value) -> str:
 def front_matter_title(title: str) -> str:
     """A page title for the front matter: the theme puts it into the header and the navigation
     unescaped, so it is escaped here; JSON is valid YAML and quotes anything."""
-    return json.dumps(html.escape(str(title), quote=False), ensure_ascii=False)
+    return json.dumps(html.escape(printable(str(title)), quote=False), ensure_ascii=False)
 
 
 @pass_context
@@ -271,9 +272,9 @@ def notebook_html(context, part: Section | str) -> str:
     itself, sanitised, replaces it after Markdown (`render.fragments`)."""
     run: RunResults = context["run"]
     env = context.environment
-    if isinstance(part, str):
-        return env.globals["fragments"].add(sanitize_html(part))
     _, failed = shown_attempt(run)
+    if isinstance(part, str):
+        return env.globals["fragments"].add(sanitize_html(located(part, FAILED_FIGURES if failed else "figures")))
     body = section_html(part, env.globals["site_markdown"](), context["t"], FAILED_FIGURES if failed else "figures",
                         f"datos/{FAILED_NOTEBOOK if failed else NOTEBOOK}",
                         skip_figures=recorded_pngs(run) if run.records else frozenset())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+
+from reportgen.safe import printable
 import re
 
 # Parentheses stay as they are: "\(" would start a MathJax formula, and without "[" they link nothing.
@@ -12,7 +14,7 @@ CODE_SPECIALS = re.compile(r"[\\`*_{}\[\]()#+\-.!|~>:$^=]")
 
 def md_text(value) -> str:
     """Escape a dataset- or user-derived string so it renders as text, never as markup."""
-    text = html.escape(str(value), quote=False)
+    text = html.escape(printable(str(value)), quote=False)
     text = MARKDOWN_SPECIALS.sub(r"\\\1", text).replace("$", "&#36;")  # "$x$" would be a formula
     return text.replace("\n", " ")
 
@@ -21,5 +23,5 @@ def code(value) -> str:
     """Inline code for a user- or dataset-derived string: HTML-escaped, never Markdown. Markdown still
     reads the text inside raw `<code>` (a link, an attribute list would form there): every character
     it could take for syntax is written as a character reference, which it leaves alone."""
-    text = html.escape(str(value), quote=False)
+    text = html.escape(printable(str(value)), quote=False)
     return "<code>" + CODE_SPECIALS.sub(lambda m: f"&#{ord(m.group())};", text).replace("\n", " ") + "</code>"

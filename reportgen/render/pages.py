@@ -40,7 +40,7 @@ from reportgen.render.references import practice_references
 from reportgen.render.reflection import Reflection, published, questions
 from reportgen.render.strings import DEFAULT as DEFAULT_LANGUAGE, strings
 from reportgen.render.templating import keep_compiled
-from reportgen.safe import contained_file, sanitize_html
+from reportgen.safe import contained_file, printable, sanitize_html
 
 STUDENT_FILE = "reflexion.md"
 # The templates that make whole pages; each extends templates/base.md.j2 (tests/render/test_templates.py).
@@ -342,7 +342,8 @@ class Renderer:
         folder, stem = path.rsplit("/", 1)
         files_dir = stem.removesuffix(".md") + "_files"
         body, fragments = self._notebook_body(harvest, files_dir, run.language, failed)
-        images = {f"{files_dir}/{o.file}": o.data for o in harvest.figures}
+        shown = harvest.figures + [g.output for g in harvest.glued if g.output is not None and g.output.kind == "figure"]
+        images = {f"{files_dir}/{o.file}": o.data for o in shown}  # glued ones: the prose may paste them
         self.fragments.update(fragments)
         t = page_strings(run.language)
         header = self.env.get_template("notebook_page.md.j2").render(

@@ -24,6 +24,12 @@ from html_checks import control_character_problems, live_script_problems
 from test_read import (JPEG, KERAS_EPOCH, PNG, SVG, code, display, error, md, sphinx_gallery_cells, stderr,
                        stdout, write)
 
+def with_options(cell, **options):
+    """A cell with MyST-NB display options in its metadata (`myst`, as MyST-NB's test notebooks)."""
+    cell.metadata["myst" if "mystnb" not in options else "mystnb"] = options.pop("mystnb", options)
+    return cell
+
+
 NOTEBOOKS = {
     "basico": [md("# Un notebook básico\n\nImprime algo."), code("print('hola mundo')", stdout("hola mundo\n"))],
     "errores": [md("# Stderr"), code("import sys; print('hallo', file=sys.stderr)", stderr("hallo\n")),
@@ -59,9 +65,49 @@ NOTEBOOKS = {
              code('glue("curva", plt.gcf(), display=False)',
                   display({"application/papermill.record/image/png": PNG, "application/papermill.record/text/plain": "<Figure>"},
                           {"scrapbook": {"name": "curva", "mime_prefix": "application/papermill.record/"}}))],
+    "pegado": [  # with_glue: glued values pasted into the prose with roles and directives
+        md("# Pegar valores"),
+        code('glue("exactitud", 0.875)', display({"text/plain": "0.875"}, {"scrapbook": {"name": "exactitud", "mime_prefix": ""}})),
+        code('glue("nombre", "árbol", display=False)',
+             display({"application/papermill.record/text/plain": "'árbol'"},
+                     {"scrapbook": {"name": "nombre", "mime_prefix": "application/papermill.record/"}})),
+        code('glue("curva", plt.gcf(), display=False)',
+             display({"application/papermill.record/image/png": PNG, "application/papermill.record/text/plain": "<Figure>"},
+                     {"scrapbook": {"name": "curva", "mime_prefix": "application/papermill.record/"}})),
+        code('glue("ecuacion", sym_eq)', display({"text/latex": "$\\displaystyle \\alpha^2$", "text/plain": "alpha**2"},
+                                                {"scrapbook": {"name": "ecuacion", "mime_prefix": ""}})),
+        md("## Pegado\n\nExactitud {glue:text}`exactitud:.1f`, tal cual {glue}`exactitud`, el {glue:text}`nombre`.\n\n"
+           "```{glue:figure} curva\n:name: fig-curva\n\nLa **curva** de {glue:text}`nombre`.\n```\n\n"
+           ":::{glue:math} ecuacion\n:label: eq\n:::\n\nDe otro notebook: {glue}`otro.ipynb::clave`."),
+    ],
     "esperado": [md("# Un error esperado"), code("raise ValueError", error(), tags=["raises-exception"]),
                  code("print('siguió')", stdout("siguió\n"))],
     "galeria": sphinx_gallery_cells(),
+    "galeria2": [  # `jupytext --from py:sphinx` of a script whose title has no overline, a ^^^ line, a heading mid-cell
+        code("%matplotlib inline", seconds=0.2),
+        md("Dos nubes, un árbol\n===================\n\nUn árbol separa dos nubes. Ver :ref:`tree`."),
+        code("import numpy as np", seconds=0.3),
+        md("Cargar los datos\n----------------\n\nDos nubes de puntos."),
+        code("print(x.shape)", stdout("(200, 2)\n"), seconds=1.0),
+        md("Ajustar el modelo\n-----------------"),
+        code("clf = DecisionTreeClassifier().fit(x, y)", seconds=2.0),
+        md("Profundidad\n^^^^^^^^^^^\nNo es un encabezado en Markdown."),
+        code("print(clf.get_depth())", stdout("3\n"), seconds=1.0),
+        md("Un párrafo primero.\n\nEvaluar\n-------\n\nLa exactitud, $a = n/N$."),
+        code("print('accuracy', 0.92)", stdout("accuracy 0.92\n"), seconds=4.0),
+    ],
+    "metadatos": [  # metadata_image, metadata_figure, metadata_multiple_image, hide_cell_content
+        md("# Formatear salidas"),
+        with_options(code('Image("pez.png")', display({"image/png": PNG, "text/plain": "<IPython.core.display.Image object>"},
+                                                      result=True)),
+                     image={"alt": "un pez", "classes": "shadow", "width": "300px"}),
+        with_options(code('Image("pez.png")', display({"image/png": PNG, "text/plain": "<IPython.core.display.Image object>"},
+                                                      {"image/png": {"width": 120}}, result=True)),
+                     image={"alt": "otro pez", "width": "200px", "height": 90},
+                     figure={"caption": "Un pez de **fiesta**\n", "name": "pez"}),
+        with_options(code('print("oculta")', stdout("oculta\n"), tags=["hide-cell"]),
+                     mystnb={"code_prompt_show": "Mostrar la {type}", "code_prompt_hide": "Ocultar"}),
+    ],
     "terminal": [md("# Entrenar"), code("model.fit(verbose=1)", stdout(KERAS_EPOCH + KERAS_EPOCH.replace("1/2", "2/2")),
                                         stderr("\x1b[33mW0000 00:00:1732 1 cpu.cc:1] aviso\x1b[0m\n\x1b[31mrojo\x1b[0m\x07\n"))],
 }
@@ -86,8 +132,18 @@ SHOWN = [
     ("mezcla", "execute_result", "pre.rg-result", "1"),
     ("glue", "glued value shown", "pre.rg-result", "0.875"),
     ("glue", "glued figure (the run page's recorded figures)", "figure img", ""),
+    ("pegado", "{glue:text} with a format spec", "span.rg-pasted", "0.9"),
+    ("pegado", "{glue} as its text/plain", "span.rg-pasted", "0.875"),
+    ("pegado", "{glue:text} of a string, unquoted", "span.rg-pasted", "árbol"),
+    ("pegado", "{glue:figure} with its caption", "figure:has(img[src$='-glue.png']) figcaption strong", "curva"),
+    ("pegado", "{glue:math}", "div.arithmatex", "\\alpha^2"),
+    ("pegado", "another notebook's key, as written", "code", "otro.ipynb::clave"),
     ("esperado", "error with traceback", "div.admonition.failure pre", "ValueError: falló a propósito"),
     ("esperado", "stdout after an expected error", "pre.rg-stdout", "siguió"),
+    ("metadatos", "cell image options (alt, width)", "img[alt='un pez'][width='300']", ""),
+    ("metadatos", "output metadata over cell options", "img[alt='otro pez'][width='120'][height='90']", ""),
+    ("metadatos", "cell figure caption", "figure figcaption strong", "fiesta"),
+    ("metadatos", "code_prompt_show", "details.note summary", "Mostrar la "),
     ("terminal", "keras final metrics line", "pre.rg-stdout", "4/4 ━━━━━━━━━━━━━━━━━━━━ 1s 2ms/step - accuracy: 0.6250"),
     ("terminal", "stderr without escapes", "pre.rg-stderr", "rojo"),
 ]
@@ -104,6 +160,27 @@ HOSTILE = [
                                                          "~~~\n--8<-- \"mkdocs.yml\"\n~~~\n\n<div onclick=alert(13)>d</div>",
                                             "text/plain": "md"})),
     code("print(...)", stdout("```\n--8<-- \"mkdocs.yml\"\n```\n<script>alert(14)</script>\n")),
+    code("glue('h', HTML(...), display=False)",
+         display({"application/papermill.record/text/html": "<b onclick=alert(15)>pegado</b><script>alert(16)</script>",
+                   "application/papermill.record/text/plain": "'<img src=x onerror=alert(17)>'"},
+                  {"scrapbook": {"name": "h", "mime_prefix": "application/papermill.record/"}})),
+    md("Pegado: {glue}`h` y {glue:text}`h`\n\n```{glue:figure} h\n\n<img src=x onerror=alert(18)>\n```"),
+]
+
+
+# Control characters and ANSI escapes in every field a notebook or a run file brings to a page.
+ESC = "\x1b[31m"
+CONTROLS = [
+    md(f"# Título{ESC}rojo\x1b[0m\x08\n\nProsa con \x07campana, \x0cform feed, \x00nul, \x7fdel y \x1e."),
+    md(f"## Sección \x08con{ESC} control"),
+    code(f"print('fuente {ESC} \x08')",
+         stdout(f"a{ESC}b\x1b[0m\x07\x0c\n"),
+         display({"text/html": f"<table><tr><td>cel\x08da{ESC}html\x07</td></tr></table>", "text/plain": "t"}),
+         display({"text/markdown": f"**mark\x08down**{ESC} \x07", "text/plain": "m"}),
+         display({"text/latex": f"$la\x08{ESC}tex$", "text/plain": "l"}),
+         display({"text/plain": f"'re\x0bpr{ESC}'"}, result=True),
+         error(f"Val{ESC}ueError\x08", f"mal\x07{ESC}o"), tags=["raises-exception"]),
+    code("glue(...)", display({"text/plain": "0.5"}, {"scrapbook": {"name": f"pe\x08{ESC}so", "mime_prefix": ""}})),
 ]
 
 
@@ -152,6 +229,7 @@ def site(tmp_path_factory):
     for run_id, cells in NOTEBOOKS.items():
         _write_run(root, run_id, cells)
     _write_run(root, "hostil", HOSTILE, description="")
+    _write_run(root, "control", CONTROLS, title=f"Con{ESC} color\x08", description=f"Descripción\x07{ESC}.")
     lines = "".join(f"línea {n:09d} de una salida enorme\n" for n in range(1_600_000))  # ~51 MB
     _write_run(root, "grande", [md("# Grande"), code("for i in range(10**7): print(i)", stdout(lines))])
     _write_run(root, "fallida", FAILING, failed=True)
@@ -211,7 +289,17 @@ def test_a_sphinx_gallery_notebook_has_one_activity_row_per_section(site):
     assert "Este ejemplo ajusta un árbol" in article.get_text()  # Contexto: the docstring's paragraph
 
 
-@pytest.mark.parametrize("notebook", list(NOTEBOOKS) + ["hostil", "fallida"])
+def test_a_gallery_script_without_overline_has_one_activity_row_per_section(site):
+    article = _article(site, "runs", "galeria2", "index.html")
+    rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in article.select("table")[0].select("tbody tr")]
+    assert rows == [["Notebook", "< 1 s"], ["Cargar los datos", "1 s"], ["Ajustar el modelo", "3 s"],
+                    ["Evaluar", "4 s"], ["Total", "12 s"]]
+    desarrollo = [t for n, t in _headings(article, "h3")]
+    assert desarrollo[:4] == ["Notebook", "Cargar los datos", "Ajustar el modelo", "Evaluar"]
+    assert "Dos nubes, un árbol" not in desarrollo and "Un árbol separa dos nubes." in article.get_text()
+
+
+@pytest.mark.parametrize("notebook", list(NOTEBOOKS) + ["hostil", "fallida", "control"])
 def test_no_notebook_heading_lands_outside_desarrollo(site, notebook):
     headings = _headings(_article(site, "runs", notebook, "index.html"))
     h2 = [i for i, (name, _) in enumerate(headings) if name == "h2"]
@@ -236,6 +324,11 @@ def test_contexto_is_never_an_empty_heading(site):
 
 def test_no_page_holds_a_control_character_or_an_ansi_escape(site):
     assert control_character_problems(site) == []
+    shown = _article(site, "runs", "control", "notebook.html").get_text(" ") + _article(
+        site, "runs", "control", "index.html").get_text(" ")
+    for text in ("Títulorojo", "Prosa con campana", "Sección con control", "fuente", "ab", "celdahtml", "markdown",
+                 "latex", "repr", "ValueError", "peso", "Con color", "Descripción."):
+        assert text in shown, text  # the text stays, without what a terminal would have done with it
 
 
 def test_no_live_script_in_any_page(site):

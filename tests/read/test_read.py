@@ -364,6 +364,16 @@ def test_a_failed_attempt_shows_its_sections_up_to_the_failing_cell(tmp_path):
     assert soup.select("img") and "nunca" not in html
 
 
+def test_the_failing_cell_shows_its_error_whatever_its_tags(tmp_path):
+    for tags in (["remove-cell"], ["remove-output"], ["remove-input", "hide-cell"]):
+        harvest = read(tmp_path, [md("# F"), code("plt", display({"image/png": PNG, "text/plain": "<Figure>"})),
+                                  code("raise ValueError", stdout("antes\n"), error(), tags=tags)])
+        attempt = until_failure(harvest)
+        assert harvest.failed_cell is not None, tags
+        assert [o.kind for o in attempt.sections[-1].outputs][-1] == "error", tags
+        assert "falló a propósito" in body_html(attempt, with_input=False), tags
+
+
 # -------------------------------------------------------------------- long outputs
 
 def test_a_huge_print_is_cut_with_its_beginning_and_end(tmp_path):
