@@ -9,6 +9,7 @@ practice page's tables (numbers already written as cells in the page's language,
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 
 from reportgen.render import cells, evidence
@@ -60,11 +61,22 @@ def device(recorded, language: str) -> str:
     return str(recorded) if recorded else "—"
 
 
+def moment(recorded) -> str:
+    """A recorded ISO time as a reviewer reads it, to the minute in UTC ('2026-12-07 20:12 UTC');
+    anything else escaped as it was recorded."""
+    try:
+        when = datetime.fromisoformat(str(recorded))
+    except ValueError:
+        return md_text(recorded) if recorded else "—"
+    when = when.astimezone(timezone.utc) if when.tzinfo else when
+    return f"{when:%Y-%m-%d %H:%M}" + (" UTC" if when.tzinfo else "")
+
+
 def provenance(run: RunResults) -> list[tuple[str, str]]:
     """(what, value) rows of where and how the results were made, as run.json recorded them."""
     t, r = strings(run.language)["page"], run.record or {}
     libraries = r.get("libraries") if isinstance(r.get("libraries"), dict) else {}
-    return [(t["executed"], md_text(r.get("finished", "—"))),
+    return [(t["executed"], moment(r.get("finished"))),
             (t["dispositivo"], md_text(device(r.get("device"), run.language))),
             ("Python", f"{md_text(r.get('python', '—'))} ({md_text(r.get('platform', ''))})"),
             (t["libraries"], ", ".join(f"{md_text(name)} {md_text(version)}" for name, version in libraries.items())),

@@ -27,7 +27,7 @@ from conftest import PRACTICE_SCHEMA, RECORDING_CELL, REPO, write_notebook, writ
 pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow
 
-VOLATILE = re.compile(r"\d{4}-\d\d-\d\dT[\d:]+(\+00:00)?|\b\d+(\.\d+)? (s|min)\b")
+VOLATILE = re.compile(r"\d{4}-\d\d-\d\d[T ][\d:]+(\+00:00| UTC)?|\b\d+(\.\d+)? (s|min)\b")
 VOLATILE_RECORD_KEYS = {"started", "finished", "seconds"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -54,8 +55,11 @@ def test_failing_notebook_keeps_previous_results_and_others_run(project, capsys)
     assert "la celda falló a propósito" in comparison
     assert (project / "site" / "runs" / "b_flaky" / "notebook-fallido.html").exists()
     run_page = (project / "site" / "runs" / "b_flaky" / "index.html").read_text()
-    assert "celda 3</a>" in run_page  # papermill's injected and banner cells are not counted
-    assert "falló" in run_page
+    assert "falló en la celda 3:" in run_page  # papermill's injected and banner cells are not counted
+    failed_page = (project / "site" / "runs" / "b_flaky" / "notebook-fallido.html").read_text()
+    for page, prefix in ((run_page, ""), (comparison, "runs/b_flaky/")):  # each link lands on the failing cell
+        anchor = re.search(rf'href="{prefix}notebook-fallido\.html#([^"]+)"', page).group(1)
+        assert f'id="{anchor}"' in failed_page
 
 
 def test_interrupted_run_leaves_previous_results_and_recovers(project):
