@@ -27,13 +27,18 @@ $(TEST_STAMP): $(STAMP)
 report: $(STAMP)
 	$(PY) -m reportgen report $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS))
 
+# Test files spread over this many processes (pytest-xdist; a file's tests stay in one process, so its
+# module fixtures are built once). TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
+
 ## test: the test suite
 test: $(TEST_STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 ## test-quick: the inner loop, every test that starts no kernel, trains nothing and opens no browser
 test-quick: $(TEST_STAMP)
-	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m "not slow and not browser" $(PYTEST_ARGS)
 
 status: $(STAMP)
 	$(PY) -m reportgen status
