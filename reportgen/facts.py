@@ -1,8 +1,8 @@
 """The practice's facts: typed models of every file the practice records, for both halves.
 
 The practice (`reportgen.practice`) writes each of its JSON files through one of these models; the
-renderer reads them back through the same models (`reportgen.render.practice`), by attribute, so
-renaming a field breaks a test, not a page. Numbers only: the words around them are the page's.
+generator checks them with the same models (`read_facts`), so renaming a field breaks a test, not a
+page. Numbers only: the words around them are the page's.
 Importable without any ML library (pydantic only), like the rest of the contract.
 
     dataset.json      DatasetFacts        which data, how many images per split and class
@@ -180,30 +180,47 @@ class Calibration(_Fact):
     count: list[int]
 
 
+PERCENT, PLAIN = "percent", "number"  # how a metric reads: "87,3 %" or "0,873"
+
+
+def _metric(form: str, digits: int, description: str | None = None, *, row: bool = True, card: bool = False):
+    """A headline metric's field: how its numbers read everywhere (`form` with `digits` decimals),
+    whether the run page's results table has a row for it, and whether the home cards and the
+    comparison line it up."""
+    return Field(description=description, json_schema_extra={"form": form, "digits": digits, "row": row, "card": card})
+
+
 class SeedMetrics(_Fact):
-    """The headline numbers of one trained model; None where not measured. A new headline metric is a
-    field here (its label in the strings' `metrics:`), computed by `practice.evaluation`."""
+    """The headline numbers of one trained model; None where not measured.
+
+    A new headline metric is three lines in three files: a field here, the number computed under the
+    same name by `practice.evaluation.classification_metrics`, and its label in the English strings
+    file's `page.metric_rows` (the fallback of every language; a translation may follow). Its table row,
+    aggregate over seeds, difference and number format all derive from the field."""
 
     seed: int
-    accuracy: float
-    loss: float
-    top_k_accuracy: float | None
-    macro_precision: float
-    macro_recall: float
-    macro_f1: float
-    train_accuracy: float | None = Field(description="accuracy on the clean training images, after training")
-    val_accuracy: float | None = Field(description="accuracy on the validation images, same weights")
-    train_val_gap: float | None = Field(description="train_accuracy - val_accuracy")
-    tta_accuracy: float | None
-    tta_delta: float | None
-    ece: float
-    perturbed_accuracy: float | None = Field(description="robustness mean_accuracy")
-    relative_robustness: float | None = Field(description="robustness relative_accuracy")
+    accuracy: float = _metric(PERCENT, 1, card=True)
+    loss: float = _metric(PLAIN, 3)
+    top_k_accuracy: float | None = _metric(PERCENT, 1, "None with no more classes than k")
+    macro_precision: float = _metric(PLAIN, 3)
+    macro_recall: float = _metric(PLAIN, 3)
+    macro_f1: float = _metric(PLAIN, 3, card=True)
+    train_accuracy: float | None = _metric(PERCENT, 1, "accuracy on the clean training images, after training",
+                                           row=False)
+    val_accuracy: float | None = _metric(PERCENT, 1, "accuracy on the validation images, same weights", row=False)
+    train_val_gap: float | None = _metric(PERCENT, 1, "train_accuracy - val_accuracy")
+    tta_accuracy: float | None = _metric(PERCENT, 1, "accuracy with test-time augmentation", row=False)
+    tta_delta: float | None = _metric(PERCENT, 1, "tta_accuracy - accuracy", row=False)
+    ece: float = _metric(PLAIN, 3, "expected calibration error", card=True)
+    perturbed_accuracy: float | None = _metric(PERCENT, 1, "robustness mean_accuracy")
+    relative_robustness: float | None = _metric(PERCENT, 1, "robustness relative_accuracy", row=False)
 
 
-def headline_metrics() -> list[str]:
-    """Every headline metric, in the order the page lists them (SeedMetrics' fields)."""
-    return [name for name in SeedMetrics.model_fields if name != "seed"]
+def headline_metrics() -> dict[str, dict]:
+    """Every headline metric, in the order the page lists them (SeedMetrics' fields), with how it
+    reads: {name: {"form", "digits", "row", "card"}}."""
+    return {name: dict(field.json_schema_extra) for name, field in SeedMetrics.model_fields.items()
+            if name != "seed"}
 
 
 class Aggregate(_Fact):

@@ -11,14 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from reportgen.errors import CorruptResults
+from reportgen.facts import headline_metrics
 from reportgen.project import Project
 from reportgen.read import glued_records, read_notebook, until_failure
 from reportgen.results import NOTEBOOK, Failure, Metric, Record, RunResults, read_folder, read_run_json
 from reportgen.runs import Run
 from reportgen.safe import contained_file, inside, shown
 
-# The practice's headline numbers, as metrics the comparison page and home cards line up.
-PRACTICE_METRICS = ("accuracy", "macro_f1", "ece")
+# The practice's headline numbers the comparison page and home cards line up (the contract says which).
+PRACTICE_METRICS = tuple(name for name, shown in headline_metrics().items() if shown["card"])
 PRACTICE_PIPELINES = ("baseline", "advanced")
 
 

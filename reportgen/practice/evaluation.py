@@ -338,21 +338,18 @@ def evaluate_pipeline(model, split_images, split_labels, class_names, cfg: Evalu
 
 
 def _seed_metrics(result: dict) -> SeedMetrics:
-    metrics, tta, robust = result["metrics"], result["tta"], result["robustness"]
-    return SeedMetrics(
-        seed=result["seed"],
-        **{name: metrics[name] for name in ("accuracy", "loss", "top_k_accuracy", "macro_precision",
-                                             "macro_recall", "macro_f1")},
-        train_accuracy=result["train_accuracy"],
-        val_accuracy=result["val_accuracy"],
-        train_val_gap=(None if result["train_accuracy"] is None
-                       else result["train_accuracy"] - result["val_accuracy"]),
-        tta_accuracy=tta["tta"] if tta else None,
-        tta_delta=tta["delta"] if tta else None,
-        ece=result["calibration"]["ece"],
-        perturbed_accuracy=robust["mean_accuracy"] if robust else None,
-        relative_robustness=robust["relative_accuracy"] if robust else None,
-    )
+    """One model's headline numbers: every SeedMetrics field, from the classification metrics or
+    the other measurements of the same name."""
+    tta, robust, train, val = result["tta"], result["robustness"], result["train_accuracy"], result["val_accuracy"]
+    measured = {
+        **result["metrics"],
+        "train_accuracy": train, "val_accuracy": val, "train_val_gap": None if train is None else train - val,
+        "tta_accuracy": tta["tta"] if tta else None, "tta_delta": tta["delta"] if tta else None,
+        "ece": result["calibration"]["ece"],
+        "perturbed_accuracy": robust["mean_accuracy"] if robust else None,
+        "relative_robustness": robust["relative_accuracy"] if robust else None,
+    }
+    return SeedMetrics(seed=result["seed"], **{name: measured[name] for name in headline_metrics()})
 
 
 def _aggregate(values: list[float]) -> Aggregate:

@@ -5,26 +5,23 @@ The language's strings file says how (its `numbers:` section: decimal mark, thou
 tables and cards alike (the site's table sorting reads it, docs/javascripts/site.js).
 
 One quantity, one form: `QUANTITIES` says how each of the practice's metrics reads (a percentage
-with one decimal, or a plain number with three), and a difference shown next to two values is
+with one decimal, or a plain number with three; the headline metrics as the contract's
+`SeedMetrics` fields declare), and a difference shown next to two values is
 the difference of the values as shown (`shown_difference`), so 53,2 % and 35,8 % read −17,4 pp,
 never the −17,5 pp of the unrounded means.
 """
 
 from __future__ import annotations
 
+from reportgen.facts import PERCENT, PLAIN, headline_metrics
 from reportgen.render.strings import strings
 
 MINUS = "\u2212"
 MISSING = "—"
 
 # metric -> (form, digits): how the practice's numbers read wherever they are shown.
-PERCENT, PLAIN = "percent", "number"
 QUANTITIES = {
-    "accuracy": (PERCENT, 1), "top_k_accuracy": (PERCENT, 1), "perturbed_accuracy": (PERCENT, 1),
-    "train_accuracy": (PERCENT, 1), "val_accuracy": (PERCENT, 1), "train_val_gap": (PERCENT, 1),
-    "tta_accuracy": (PERCENT, 1), "tta_delta": (PERCENT, 1), "relative_robustness": (PERCENT, 1),
-    "loss": (PLAIN, 3), "macro_precision": (PLAIN, 3), "macro_recall": (PLAIN, 3), "macro_f1": (PLAIN, 3),
-    "ece": (PLAIN, 3),
+    **{name: (shown["form"], shown["digits"]) for name, shown in headline_metrics().items()},
     "pointing_game": (PERCENT, 1), "energy_in_mask": (PERCENT, 1),  # the explanation checks
 }
 DEFAULT_QUANTITY = (PLAIN, 3)  # a notebook's own metric: as recorded, three decimals

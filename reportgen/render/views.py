@@ -9,9 +9,10 @@ practice page's tables (numbers already written as cells in the page's language,
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
+from reportgen.facts import headline_metrics
 from reportgen.render import cells, evidence
 from reportgen.render import figures as drawn
 from reportgen.render.explanations import ExplanationsView, explanations_view
@@ -294,19 +295,15 @@ def _cell(aggregate: dict | None, key: str, language: str) -> str:
 
 
 def results_rows(metrics: dict, language: str) -> list[tuple[str, str, str, str]]:
-    """(metric, baseline, advanced, difference) of every test metric both pipelines recorded."""
-    t = strings(language)["page"]
-    rows = [("accuracy", "Accuracy (test)"), ("loss", "Loss (test)"),
-            ("top_k_accuracy", f"Top-{metrics.get('top_k')} accuracy"),
-            ("macro_precision", "Precision macro"), ("macro_recall", "Recall macro"),
-            ("macro_f1", "F1 macro"), ("train_val_gap", t["train_val_gap"]),
-            ("ece", t["ece_calibration"]),
-            ("perturbed_accuracy", t["accuracy_under_perturbations"])]
+    """(metric, baseline, advanced, difference) of every test metric both pipelines recorded, in the
+    contract's order (the SeedMetrics fields with a results row)."""
+    labels = strings(language)["page"]["metric_rows"]
     b, a = metrics["pipelines"]["baseline"]["aggregate"], metrics["pipelines"]["advanced"]["aggregate"]
     found = []
-    for key, label in rows:
-        if key not in b or key not in a:
+    for key, shown in headline_metrics().items():
+        if not shown["row"] or key not in b or key not in a:
             continue
+        label = labels[key].format(top_k=metrics.get("top_k"))
         difference = cells.difference(a[key] and a[key]["mean"], b[key] and b[key]["mean"], key, language)
         found.append((label, _cell(b[key], key, language), _cell(a[key], key, language), difference))
     return found
