@@ -33,30 +33,26 @@ def built(root):
     return root / "site"
 
 
-def test_the_generated_pages_are_in_the_site_and_never_in_docs(portfolio):
-    docs_before = sorted(p.relative_to(portfolio) for p in (portfolio / "docs").rglob("*"))
-    site = built(portfolio)
-    for page in ("index.html", "runs/demo/index.html", "runs/shortcut/index.html"):
-        assert (site / page).is_file(), page
-    assert sorted(p.relative_to(portfolio) for p in (portfolio / "docs").rglob("*")) == docs_before
-
-
-def test_a_students_page_at_a_generated_path_wins_and_a_reflection_is_part_of_its_run_page(portfolio):
+def test_generated_pages_stay_out_of_docs_a_students_page_wins_and_a_reflection_joins_its_run_page(portfolio):
     (portfolio / "docs" / "runs" / "shortcut").mkdir(parents=True, exist_ok=True)
     (portfolio / "docs" / "runs" / "shortcut" / "index.md").write_text("# Mi propia página\n", encoding="utf-8")
     (portfolio / "docs" / "runs" / "demo").mkdir(parents=True, exist_ok=True)
     (portfolio / "docs" / "runs" / "demo" / "reflexion.md").write_text("Una frase que escribí yo.\n", encoding="utf-8")
-    site = built(portfolio)
+    docs_before = sorted(p.relative_to(portfolio) for p in (portfolio / "docs").rglob("*"))
+    site = built(portfolio)  # one build for the three: it is the slow part
+    for page in ("index.html", "runs/demo/index.html", "runs/shortcut/index.html", "comparacion.html"):
+        assert (site / page).is_file(), page
+    assert sorted(p.relative_to(portfolio) for p in (portfolio / "docs").rglob("*")) == docs_before
     assert "Mi propia página" in (site / "runs" / "shortcut" / "index.html").read_text(encoding="utf-8")
     assert "Una frase que escribí yo." in (site / "runs" / "demo" / "index.html").read_text(encoding="utf-8")
     assert not (site / "runs" / "demo" / "reflexion" / "index.html").exists()
 
 
-def test_a_broken_template_stops_the_build_naming_the_template_and_line(portfolio):
-    index = portfolio / "templates" / "index.md.j2"
+def test_a_broken_template_stops_the_build_naming_the_template_and_line(project):
+    index = project / "templates" / "index.md.j2"  # a portfolio without results: the home page is still made
     index.write_text(index.read_text(encoding="utf-8") + "\n{% if %}\n", encoding="utf-8")
     with pytest.raises(PluginError, match=r"template error: .*index\.md\.j2:\d+"):
-        ReportgenPlugin.generated_files(Project.at(portfolio), language="es")
+        ReportgenPlugin.generated_files(Project.at(project), language="es")
 
 
 def test_a_site_of_notebooks_of_ones_own_imports_neither_scipy_nor_matplotlib(tmp_path):
