@@ -26,8 +26,8 @@ def test_every_key_exists_in_every_language():
             for language in languages()}  # as written, before the English fallback fills any gap
     reference = {key for key in keys[strings_module.FALLBACK] if not key.startswith(MAY_FALL_BACK)}
     for language, found in keys.items():
-        assert {key for key in found if not key.startswith(MAY_FALL_BACK)} == reference, \
-            (language, sorted(found ^ reference))
+        own = {key for key in found if not key.startswith(MAY_FALL_BACK)}
+        assert own == reference, (language, sorted(own ^ reference))
         assert found <= keys[strings_module.FALLBACK], (language, sorted(found - keys[strings_module.FALLBACK]))
 
 
